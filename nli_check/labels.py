@@ -1,0 +1,66 @@
+"""Canonical NLI labels and the mapping of the many names datasets and models use for them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from nli_check.errors import NLICheckError
+
+CONTRADICTION = "contradiction"
+ENTAILMENT = "entailment"
+NEUTRAL = "neutral"
+NOT_ENTAILMENT = "not_entailment"
+
+#: The canonical order of probability columns everywhere in nli-check.
+LABELS: tuple[str, str, str] = (CONTRADICTION, ENTAILMENT, NEUTRAL)
+
+_SYNONYMS: dict[str, str] = {}
+for _name in ("contradiction", "contradict", "contradicts", "contradictory", "c", "refutes",
+              "refute", "refuted", "false"):
+    _SYNONYMS[_name] = CONTRADICTION
+for _name in ("entailment", "entail", "entails", "entailed", "e", "supports", "support",
+              "supported", "true"):
+    _SYNONYMS[_name] = ENTAILMENT
+for _name in ("neutral", "n", "not enough info", "not_enough_info", "not-enough-info", "nei",
+              "notenoughinfo", "unknown"):
+    _SYNONYMS[_name] = NEUTRAL
+for _name in ("not_entailment", "not entailment", "not-entailment", "non-entailment",
+              "non_entailment", "not_entailed"):
+    _SYNONYMS[_name] = NOT_ENTAILMENT
+
+
+def normalize_label(value: object) -> str | None:
+    """Map a label name onto contradiction / entailment / neutral / not_entailment.
+
+    Returns ``None`` for a name it does not know. Numbers are never guessed: give an
+    explicit label map for numeric labels.
+    """
+    if value is None or isinstance(value, bool) or isinstance(value, (int, float)):
+        return None
+    key = str(value).strip().lower().replace("  ", " ")
+    return _SYNONYMS.get(key)
+
+
+def map_model_labels(id2label: Mapping[int, str] | None, source: str = "the model") -> dict[str, int]:
+    """Map a model's ``config.id2label`` to ``{canonical label: class index}``.
+
+    Contradiction and entailment must both be present; neutral may be missing (two-way
+    models). Raises :class:`NLICheckError` naming the labels found otherwise.
+    """
+    if not id2label:
+        raise NLICheckError(f"{source} has no id2label in its config: it is not an NLI classifier")
+    mapping: dict[str, int] = {}
+    for index, name in id2label.items():
+        canonical = normalize_label(name)
+        if canonical is None or canonical == NOT_ENTAILMENT:
+            continue
+        if canonical in mapping:
+            raise NLICheckError(f"{source} has two labels that both mean {canonical}: {dict(id2label)}")
+        mapping[canonical] = int(index)
+    if CONTRADICTION not in mapping or ENTAILMENT not in mapping:
+        names = ", ".join(str(v) for v in id2label.values())
+        raise NLICheckError(
+            f"{source} is not an NLI classifier nli-check can read: its labels are [{names}], "
+            "and contradiction and entailment must be among them (set id2label in config.json)"
+        )
+    return mapping

