@@ -1,0 +1,77 @@
+"""Shared fixtures. Tests are offline by construction: no hub is ever reached."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED_ARTICLE_DIR = SHARED / "seeds"
+
+
+def build_tiny_nli_model(path: Path, id2label: dict[int, str] | None = None, seed: int = 0) -> Path:
+    """A 2-layer BERT classifier with the MiniLM tokenizer, built from a config (no download)."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from nli_check.models import minilm_path
+
+    id2label = id2label or {0: "entailment", 1: "neutral", 2: "contradiction"}
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=len(id2label),
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
+    torch.manual_seed(seed)
+    model = BertForSequenceClassification(config)
+    model.save_pretrained(path, safe_serialization=True)
+    AutoTokenizer.from_pretrained(minilm_path()).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """Directory of a tiny, untrained 3-label NLI model (labels in a non-standard order)."""
+    return build_tiny_nli_model(tmp_path_factory.mktemp("tiny-nli"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir):
+    from nli_check.nli import NLIModel
+
+    return NLIModel(tiny_model_dir, device="cpu", max_length=64)
+
+
+@pytest.fixture(scope="session")
+def seed_article() -> Path:
+    """The seed news article from ../shared/seeds (present in CI, absent in a fresh clone)."""
+    files = sorted(SEED_ARTICLE_DIR.glob("*.txt")) if SEED_ARTICLE_DIR.is_dir() else []
+    if not files:
+        pytest.skip(f"seed article not found in {SEED_ARTICLE_DIR}: it ships beside the project in CI only")
+    return files[0]
+
+
+@pytest.fixture(scope="session")
+def shipped_model_dir() -> Path:
+    from nli_check.errors import NLICheckError
+    from nli_check.models import default_model_path
+
+    try:
+        return default_model_path()
+    except NLICheckError as exc:
+        pytest.skip(str(exc))
