@@ -1,0 +1,379 @@
+"""``check()``: segment, embed, pair, classify; the stages wired together.
+
+Example::
+
+    from nli_check import check
+    result = check(["draft.txt"], evidence=["sources/"], model="models/nli-minilm-l6")
+    for finding in result.contradictions:
+        print(finding.claim.text, "<->", finding.evidence.text, finding.confidence)
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from nli_check.errors import NLICheckError
+from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL
+from nli_check.types import CheckResult, CheckSettings, Document, Finding, Sentence
+
+logger = logging.getLogger(__name__)
+
+#: File types read from a directory.
+TEXT_SUFFIXES = (".txt", ".md")
+#: What ``show`` selects.
+SHOW = {
+    "contradiction": (CONTRADICTION,),
+    "support": (ENTAILMENT,),
+    "all": (CONTRADICTION, ENTAILMENT, NEUTRAL),
+}
+STDIN = "-"
+
+InputItem = str | os.PathLike | Document
+
+
+# ---------------------------------------------------------------------------- reading
+def load_documents(items: InputItem | Iterable[InputItem], *, encoding: str = "utf-8",
+                   role: str = "input") -> list[Document]:
+    """Documents from paths (files, or directories of .txt/.md files), ``Document``\\ s, or
+    ``"-"`` (standard input). Raises :class:`NLICheckError` for anything unreadable or empty."""
+    _check_encoding(encoding)
+    if isinstance(items, (str, os.PathLike, Document)):
+        items = [items]
+    documents: list[Document] = []
+    for item in items:
+        if isinstance(item, Document):
+            documents.append(_check_text(item))
+        elif str(item) == STDIN:
+            documents.append(_check_text(Document(name="<stdin>", text=sys.stdin.read())))
+        else:
+            documents.extend(_read_path(Path(item), encoding))
+    if not documents:
+        raise NLICheckError(f"no {role} documents given: name at least one file or directory")
+    return documents
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise NLICheckError(f"unknown encoding {encoding!r}: use e.g. utf-8, latin-1 or cp1252") from None
+
+
+def _read_path(path: Path, encoding: str) -> list[Document]:
+    if not path.exists():
+        raise NLICheckError(f"{path}: no such file or directory: check the path")
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
+        )
+        if not files:
+            raise NLICheckError(
+                f"{path} holds no .txt or .md files: give a directory of text files, or the files themselves"
+            )
+        return [_read_file(p, encoding) for p in files]
+    return [_read_file(path, encoding)]
+
+
+def _read_file(path: Path, encoding: str) -> Document:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NLICheckError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if b"\x00" in data[:8192] and not encoding.lower().replace("-", "").startswith("utf16"):
+        raise NLICheckError(
+            f"{path} looks like a binary file, not text: give a plain-text file, or pass --encoding "
+            "if it is text in another encoding (e.g. utf-16)"
+        )
+    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise NLICheckError(
+            f"{path} is not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+            "pass --encoding with the file's encoding, e.g. --encoding latin-1"
+        ) from None
+    return _check_text(Document(name=str(path), text=text))
+
+
+def _check_text(document: Document) -> Document:
+    if not document.text or not document.text.strip():
+        raise NLICheckError(f"{document.name} is empty: give a document with some text")
+    if "\x00" in document.text:
+        raise NLICheckError(f"{document.name} holds NUL characters: give a plain-text document")
+    return document
+
+
+# ---------------------------------------------------------------------------- classification
+def _views(claim: Sentence, evidence: Sentence) -> list[tuple[str, str, str]]:
+    """``(view, claim text, evidence text)`` to put to the model.
+
+    Always the full sentences; and, when either sentence has a reporting frame, the reported
+    contents, with a denial restated as one ("There is no evidence of withdrawal."), so
+    "Moscow said it was withdrawing" and "Wallace saw no evidence of withdrawal" are compared
+    as "Moscow was withdrawing" against "There is no evidence of withdrawal".
+    """
+    from nli_check.text import denial_text
+
+    views = [("sentence", claim.text, evidence.text)]
+    if claim.cue is not None or evidence.cue is not None:
+        claim_content = denial_text(claim)
+        evidence_content = denial_text(evidence)
+        if (claim_content, evidence_content) != (claim.text, evidence.text):
+            views.append(("content", claim_content, evidence_content))
+    return views
+
+
+def classify_pairs(
+    model,
+    claims: Sequence[Sentence],
+    evidence: Sequence[Sentence],
+    pairs: Sequence[tuple[int, int, float]],
+    *,
+    batch_size: int = 64,
+    show_progress: bool = False,
+) -> list[Finding]:
+    """Label each ``(claim index, evidence index, similarity)`` pair; one :class:`Finding` each,
+    in the order of ``pairs``, whatever the label (callers filter).
+
+    Every view (:func:`_views`) is put to the model in both directions. Contradiction is
+    symmetric: its score is the highest contradiction probability over views and directions.
+    Entailment is directional: only premise = evidence, hypothesis = claim counts. The verdict
+    is the more probable of the best contradiction and the best support, when that label is
+    also the top label of the prediction it came from; otherwise the pair is neutral.
+    ``Finding.view`` says which view gave the verdict, ``probabilities`` are that prediction's.
+    """
+    items: dict[tuple[str, str], int] = {}
+    plan: list[list[tuple[str, int, int]]] = []  # per pair: (view, forward item, reverse item)
+    for claim_index, evidence_index, _ in pairs:
+        claim, ev = claims[claim_index], evidence[evidence_index]
+        entries = []
+        for view, claim_text, evidence_text in _views(claim, ev):
+            forward = items.setdefault((evidence_text, claim_text), len(items))
+            reverse = items.setdefault((claim_text, evidence_text), len(items))
+            entries.append((view, forward, reverse))
+        plan.append(entries)
+    if not items:
+        return []
+    logger.info("Classifying %d pairs (%d model inputs)", len(pairs), len(items))
+    probs = model.predict_proba(list(items), batch_size=batch_size, show_progress=show_progress)
+    c_col, e_col, n_col = (LABELS.index(name) for name in (CONTRADICTION, ENTAILMENT, NEUTRAL))
+
+    findings = []
+    for (claim_index, evidence_index, similarity), entries in zip(pairs, plan):
+        best_c = max(
+            ((probs[row, c_col], view, row) for view, f, r in entries for row in (f, r)),
+            key=lambda t: t[0],
+        )
+        best_e = max(((probs[f, e_col], view, f) for view, f, _ in entries), key=lambda t: t[0])
+        label, (score, view, row) = (CONTRADICTION, best_c) if best_c[0] >= best_e[0] else (ENTAILMENT, best_e)
+        column = c_col if label == CONTRADICTION else e_col
+        if int(np.argmax(probs[row])) != column:
+            # Neither contradiction nor support wins anywhere: neutral, from the full sentences.
+            label, view, row = NEUTRAL, entries[0][0], entries[0][1]
+            column = n_col
+        findings.append(
+            Finding(
+                claim=claims[claim_index],
+                evidence=evidence[evidence_index],
+                label=label,
+                confidence=float(probs[row, column]),
+                similarity=float(similarity),
+                probabilities={name: float(probs[row, i]) for i, name in enumerate(LABELS)},
+                view=view,
+            )
+        )
+    return findings
+
+
+# ---------------------------------------------------------------------------- check
+def _validate(top_k: int, min_similarity: float, threshold: float, show: str, batch_size: int) -> None:
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise NLICheckError(f"top-k must be a whole number of at least 1, got {top_k!r}")
+    if not 0.0 <= float(min_similarity) <= 1.0:
+        raise NLICheckError(f"min-similarity must be between 0 and 1, got {min_similarity}")
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise NLICheckError(f"threshold must be between 0 and 1, got {threshold}")
+    if show not in SHOW:
+        raise NLICheckError(f"unknown show {show!r}: use {', '.join(SHOW)}")
+    if batch_size < 1:
+        raise NLICheckError(f"batch size must be at least 1, got {batch_size}")
+
+
+def _load_model(model, device: str):
+    from nli_check.nli import NLIModel
+
+    if isinstance(model, NLIModel):
+        return model
+    return NLIModel(model, device=device)
+
+
+def _load_embedder(embedder, device: str, batch_size: int):
+    from nli_check.embed import Embedder
+
+    if isinstance(embedder, Embedder):
+        return embedder
+    return Embedder(embedder, device=device, batch_size=batch_size)
+
+
+def check(
+    claims: InputItem | Iterable[InputItem],
+    evidence: InputItem | Iterable[InputItem] | None = None,
+    *,
+    model=None,
+    embedder=None,
+    top_k: int = 5,
+    min_similarity: float = 0.4,
+    threshold: float = 0.5,
+    show: str = "contradiction",
+    device: str = "auto",
+    batch_size: int = 64,
+    encoding: str = "utf-8",
+    show_progress: bool = False,
+) -> CheckResult:
+    """Find the claims that the evidence contradicts (or supports).
+
+    ``claims`` and ``evidence`` are paths (files, or directories of .txt/.md files),
+    :class:`Document`\\ s, or ``"-"`` for standard input. Without evidence, every document in
+    ``claims`` is checked against every other. ``model`` is an :class:`NLIModel`, a model
+    directory or hub id, or ``None`` for the shipped default; ``embedder`` likewise an
+    :class:`Embedder`, a path, or ``None`` for all-MiniLM-L6-v2.
+
+    For each claim sentence the ``top_k`` evidence sentences with cosine similarity at least
+    ``min_similarity`` are labelled; findings whose label is selected by ``show``
+    (contradiction, support or all) and whose confidence is at least ``threshold`` are
+    returned, in claim order.
+    """
+    from nli_check.pairing import candidate_pairs, same_sentence_mask
+    from nli_check.text import segment
+
+    _validate(top_k, min_similarity, threshold, show, batch_size)
+    claim_docs = load_documents(claims, encoding=encoding, role="claim")
+    all_vs_all = evidence is None
+    if all_vs_all:
+        if len(claim_docs) < 2:
+            raise NLICheckError(
+                f"only one document ({claim_docs[0].name}) and no evidence: pass --evidence, "
+                "or two or more documents to check against each other"
+            )
+        evidence_docs = claim_docs
+    else:
+        evidence_docs = load_documents(evidence, encoding=encoding, role="evidence")
+
+    claim_sentences = [s for doc in claim_docs for s in segment(doc)]
+    evidence_sentences = claim_sentences if all_vs_all else [s for doc in evidence_docs for s in segment(doc)]
+    for docs, sentences in ((claim_docs, claim_sentences), (evidence_docs, evidence_sentences)):
+        if not sentences:  # pragma: no cover - empty documents are refused when read
+            raise NLICheckError(f"no sentences found in {', '.join(d.name for d in docs)}")
+    logger.info(
+        "Read %d claim sentence(s) from %d document(s) and %d evidence sentence(s) from %d document(s)",
+        len(claim_sentences), len(claim_docs), len(evidence_sentences), len(evidence_docs),
+    )
+
+    embedder = _load_embedder(embedder, device, batch_size)
+    nli = _load_model(model, device)
+
+    claim_views = _embed_views(embedder, claim_sentences, show_progress)
+    if all_vs_all:
+        evidence_views = claim_views
+        doc_of = np.array([_doc_key(s) for s in claim_sentences])
+        exclude = doc_of[:, None] == doc_of[None, :]
+    else:
+        evidence_views = _embed_views(embedder, evidence_sentences, show_progress)
+        exclude = same_sentence_mask(claim_sentences, evidence_sentences)
+    pairs = _merge_views(
+        [
+            candidate_pairs(c, e, top_k=top_k, min_similarity=min_similarity, exclude=exclude)
+            for c in claim_views
+            for e in evidence_views
+        ],
+        top_k,
+    )
+    if all_vs_all:
+        pairs = _unordered(pairs)
+    logger.info("Found %d candidate pair(s) with similarity >= %.2f", len(pairs), min_similarity)
+
+    findings = classify_pairs(
+        nli, claim_sentences, evidence_sentences, pairs, batch_size=batch_size, show_progress=show_progress
+    )
+    wanted = SHOW[show]
+    reported = [f for f in findings if f.label in wanted and f.confidence >= threshold]
+    rank = {name: i for i, name in enumerate(LABELS)}
+    order = {id(s): i for i, s in enumerate(claim_sentences)}
+    reported.sort(key=lambda f: (order[id(f.claim)], rank[f.label], -f.confidence, -f.similarity))
+
+    settings = CheckSettings(
+        model=nli.name,
+        embedding_model=embedder.name,
+        device=str(nli.device),
+        top_k=int(top_k),
+        min_similarity=float(min_similarity),
+        threshold=float(threshold),
+        show=show,
+    )
+    sentences = claim_sentences if all_vs_all else claim_sentences + evidence_sentences
+    return CheckResult(
+        claims=claim_docs,
+        evidence=evidence_docs,
+        findings=reported,
+        settings=settings,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        pairs_compared=len(pairs),
+        sentences=sentences,
+    )
+
+
+def _embed_views(embedder, sentences: Sequence[Sentence], show_progress: bool) -> list[np.ndarray]:
+    """Embeddings of the sentences, and of their reported contents where any sentence has one.
+
+    Pairing by content as well finds "Moscow said it was withdrawing troops" and "Wallace saw
+    no sign that troops were withdrawing" even when the frames around them differ.
+    """
+    texts = [s.text for s in sentences]
+    vectors = embedder.embed(texts, show_progress=show_progress)
+    contents = [s.content or s.text for s in sentences]
+    if contents == texts:
+        return [vectors]
+    changed = [i for i, (c, t) in enumerate(zip(contents, texts)) if c != t]
+    content_vectors = vectors.copy()
+    content_vectors[changed] = embedder.embed([contents[i] for i in changed])
+    return [vectors, content_vectors]
+
+
+def _merge_views(pair_lists: list[list[tuple[int, int, float]]], top_k: int) -> list[tuple[int, int, float]]:
+    """One list of pairs from several views: each pair's best similarity, top-k per claim."""
+    if len(pair_lists) == 1:
+        return pair_lists[0]
+    best: dict[tuple[int, int], float] = {}
+    for pairs in pair_lists:
+        for i, j, sim in pairs:
+            if sim > best.get((i, j), -2.0):
+                best[(i, j)] = sim
+    by_claim: dict[int, list[tuple[int, int, float]]] = {}
+    for (i, j), sim in best.items():
+        by_claim.setdefault(i, []).append((i, j, sim))
+    merged = []
+    for i in sorted(by_claim):
+        merged.extend(sorted(by_claim[i], key=lambda p: (-p[2], p[1]))[:top_k])
+    return merged
+
+
+def _doc_key(sentence: Sentence) -> str:
+    return sentence.source
+
+
+def _unordered(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """All-against-all pairs: keep each unordered pair once, the earlier sentence as the claim."""
+    seen: dict[tuple[int, int], float] = {}
+    for i, j, sim in pairs:
+        key = (min(i, j), max(i, j))
+        seen[key] = max(sim, seen.get(key, -1.0))
+    return [(i, j, sim) for (i, j), sim in sorted(seen.items())]
