@@ -52,7 +52,7 @@ def load_documents(items: InputItem | Iterable[InputItem], *, encoding: str = "u
         if isinstance(item, Document):
             documents.append(_check_text(item))
         elif str(item) == STDIN:
-            documents.append(_check_text(Document(name="<stdin>", text=sys.stdin.read())))
+            documents.append(_read_stdin(encoding))
         else:
             documents.extend(_read_path(Path(item), encoding))
     if not documents:
@@ -83,12 +83,24 @@ def _read_path(path: Path, encoding: str) -> list[Document]:
     return [_read_file(path, encoding)]
 
 
+def _read_stdin(encoding: str) -> Document:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes underneath (already decoded)
+        return _check_text(Document(name="<stdin>", text=sys.stdin.read()))
+    return _decode(stream.read(), "<stdin>", encoding)
+
+
 def _read_file(path: Path, encoding: str) -> Document:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise NLICheckError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if b"\x00" in data[:8192] and not encoding.lower().replace("-", "").startswith("utf16"):
+    return _decode(data, str(path), encoding)
+
+
+def _decode(data: bytes, path: str, encoding: str) -> Document:
+    wide = any(n in codecs.lookup(encoding).name for n in ("16", "32"))
+    if b"\x00" in data[:8192] and not wide:
         raise NLICheckError(
             f"{path} looks like a binary file, not text: give a plain-text file, or pass --encoding "
             "if it is text in another encoding (e.g. utf-16)"
@@ -101,7 +113,7 @@ def _read_file(path: Path, encoding: str) -> Document:
             f"{path} is not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
             "pass --encoding with the file's encoding, e.g. --encoding latin-1"
         ) from None
-    return _check_text(Document(name=str(path), text=text))
+    return _check_text(Document(name=path, text=text))
 
 
 def _check_text(document: Document) -> Document:

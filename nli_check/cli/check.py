@@ -1,0 +1,98 @@
+"""``nli-check check``: claims in drafts against the evidence in their sources."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from nli_check.cli._common import show_progress, user_errors, write_atomic
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
+
+
+@click.command("check")
+@click.argument("claims", nargs=-1, required=True, metavar="CLAIMS...")
+@click.option("-e", "--evidence", multiple=True, metavar="PATH",
+              help="Evidence file or directory of .txt/.md files (repeatable). "
+                   "Without it, every CLAIMS document is checked against every other.")
+@click.option("--model", metavar="DIR|HUB_ID", default=None,
+              help="NLI model: a local Hugging Face model directory or hub id. "
+                   "[default: the shipped nli-minilm-l6]")
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
+              help="Where to run the models; auto uses CUDA when present.")
+@click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Evidence sentences compared with each claim.")
+@click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.4, show_default=True,
+              help="Cosine similarity floor for pairing a claim with evidence.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="Minimum confidence (a probability) of a reported finding.")
+@click.option("--show", type=click.Choice(["contradiction", "support", "all"]),
+              default="contradiction", show_default=True,
+              help="Which findings to report; 'all' includes support and neutral pairs.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to this file (atomically) instead of stdout.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Sentences or pairs per model batch.")
+@click.option("--fail-on-contradiction", is_flag=True,
+              help="Exit with status 3 when a contradiction is reported.")
+@click.pass_context
+def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
+          device: str, top_k: int, min_similarity: float, threshold: float, show: str, fmt: str,
+          output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool) -> None:
+    """Find claims that the evidence contradicts or supports.
+
+    CLAIMS are files, directories of .txt/.md files, or - for standard input.
+    Each claim sentence is paired with the most similar evidence sentences,
+    and an NLI model labels each pair contradiction, support (entailment) or
+    neutral, with a confidence. Results go to stdout, logs to stderr.
+
+    \b
+    Examples:
+        nli-check check draft.txt --evidence sources/
+        nli-check check a.txt b.txt c.md
+        cat draft.txt | nli-check check - -e wire.txt --format json
+        nli-check check seeds/draft.txt -e seeds/sources --show all -o report.md -f markdown
+
+    \b
+    Exit codes:
+        0  done
+        1  error (bad input, model or device), with a one-line message
+        2  usage error (bad option value)
+        3  --fail-on-contradiction was given and a contradiction was reported
+    """
+    if sum(1 for c in claims + evidence if c == "-") > 1:
+        raise click.UsageError("standard input (-) can be given only once")
+    with user_errors():
+        from nli_check.pipeline import check as run_check
+        from nli_check.report import render
+
+        result = run_check(
+            list(claims),
+            list(evidence) if evidence else None,
+            model=model,
+            top_k=top_k,
+            min_similarity=min_similarity,
+            threshold=threshold,
+            show=show,
+            device=device,
+            batch_size=batch_size,
+            encoding=encoding,
+            show_progress=show_progress(ctx),
+        )
+        text = render(result, fmt)
+        if output:
+            write_atomic(output, text)
+            logger.info("Wrote %d finding(s) to %s", len(result.findings), output)
+        else:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+    if fail_on_contradiction and result.contradictions:
+        logger.info("%d contradiction(s) reported: exit status 3", len(result.contradictions))
+        ctx.exit(3)
