@@ -75,3 +75,25 @@ def shipped_model_dir() -> Path:
         return default_model_path()
     except NLICheckError as exc:
         pytest.skip(str(exc))
+
+
+def build_constant_nli_model(path: Path, label: str = "contradiction") -> Path:
+    """A tiny NLI model whose classifier ignores its input and always predicts ``label``
+    (zero weights, a large bias on that class): deterministic verdicts without training."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    build_tiny_nli_model(path)
+    model = BertForSequenceClassification.from_pretrained(path)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.zero_()
+        model.classifier.bias[model.config.label2id[label]] = 8.0
+    model.save_pretrained(path, safe_serialization=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def contradiction_model_dir(tmp_path_factory) -> Path:
+    """A tiny model that calls every pair a contradiction (confidence ~0.999)."""
+    return build_constant_nli_model(tmp_path_factory.mktemp("always-contradiction"))

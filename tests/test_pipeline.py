@@ -1,0 +1,231 @@
+"""The check pipeline on small real texts, with the real embedding model and tiny NLI models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nli_check.errors import NLICheckError
+from nli_check.labels import LABELS
+from nli_check.pipeline import check, classify_pairs, load_documents
+from nli_check.text import denial_text, segment
+from nli_check.types import CheckResult, Document, Finding
+
+DRAFT = Document(
+    "draft.txt",
+    "Russia is withdrawing its troops from the Ukrainian border. "
+    "The football final ended in a draw after extra time.",
+)
+SOURCE = Document(
+    "source.txt",
+    "Ben Wallace said he had seen no evidence that Russian troops were withdrawing from the border. "
+    "Bananas are a good source of potassium.",
+)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from nli_check.embed import Embedder
+
+    return Embedder(device="cpu")
+
+
+def _all(claims, evidence, model, embedder, **kwargs) -> CheckResult:
+    kwargs = {"show": "all", "threshold": 0.0, "device": "cpu", **kwargs}
+    return check(claims, evidence, model=model, embedder=embedder, **kwargs)
+
+
+def test_related_sentences_are_paired_and_unrelated_are_not(tiny_model, embedder):
+    result = _all([DRAFT], [SOURCE], tiny_model, embedder)
+    pairs = {(f.claim.text, f.evidence.text) for f in result.findings}
+    assert pairs == {(
+        "Russia is withdrawing its troops from the Ukrainian border.",
+        "Ben Wallace said he had seen no evidence that Russian troops were withdrawing from the border.",
+    )}
+    assert result.pairs_compared == 1
+    [finding] = result.findings
+    assert finding.evidence.speaker == "Ben Wallace"
+    assert finding.evidence.polarity == -1
+    assert 0.4 <= finding.similarity <= 1.0
+    assert set(finding.probabilities) == set(LABELS)
+    assert finding.confidence == pytest.approx(finding.probabilities[finding.label])
+    assert finding.view in {"sentence", "content"}
+    for sentence, doc in ((finding.claim, DRAFT), (finding.evidence, SOURCE)):
+        assert doc.text[sentence.start : sentence.end] == sentence.text
+    assert result.settings.embedding_model == "all-MiniLM-L6-v2"
+    assert result.settings.device == "cpu"
+
+
+def test_similarity_floor_and_top_k(tiny_model, embedder):
+    assert _all([DRAFT], [SOURCE], tiny_model, embedder, min_similarity=0.99).findings == []
+    wide = _all([DRAFT], [SOURCE], tiny_model, embedder, min_similarity=0.0, top_k=2)
+    assert wide.pairs_compared == 4
+    assert len({(f.claim.index, f.evidence.index) for f in wide.findings}) == 4
+    narrow = _all([DRAFT], [SOURCE], tiny_model, embedder, min_similarity=0.0, top_k=1)
+    assert narrow.pairs_compared == 2
+
+
+def test_findings_in_claim_order_and_filtered_by_show(contradiction_model_dir, embedder):
+    from nli_check.nli import NLIModel
+
+    model = NLIModel(contradiction_model_dir, device="cpu", max_length=64)
+    draft = Document("d.txt", "Tanks left Crimea by train. Troops are leaving the border. Troops stay.")
+    result = check([draft], [SOURCE], model=model, embedder=embedder, min_similarity=0.0, top_k=2,
+                   device="cpu")
+    assert result.findings and all(f.label == "contradiction" for f in result.findings)
+    assert all(f.confidence > 0.99 for f in result.findings)
+    starts = [f.claim.start for f in result.findings]
+    assert starts == sorted(starts)
+    assert result.contradictions == result.findings
+    assert check([draft], [SOURCE], model=model, embedder=embedder, show="support",
+                 min_similarity=0.0, device="cpu").findings == []
+    assert check([draft], [SOURCE], model=model, embedder=embedder, threshold=1.0,
+                 min_similarity=0.0, device="cpu").findings == []
+
+
+def test_classify_pairs_checks_both_directions_and_both_views(tiny_model):
+    claims = segment(Document("c", "Moscow said it was withdrawing some forces from the border."))
+    evidence = segment(Document("e", "Ben Wallace said he had seen no evidence of withdrawal."))
+    [finding] = classify_pairs(tiny_model, claims, evidence, [(0, 0, 0.5)])
+    claim, ev = claims[0], evidence[0]
+    assert claim.content == "Moscow was withdrawing some forces from the border"
+    views = {
+        "sentence": (claim.text, ev.text),
+        "content": (denial_text(claim), "There is no evidence of withdrawal."),
+    }
+    probs = {
+        (view, direction): tiny_model.predict_proba([pair if direction == "reverse" else pair[::-1]])[0]
+        for view, pair in views.items()
+        for direction in ("forward", "reverse")
+    }
+    c, e = LABELS.index("contradiction"), LABELS.index("entailment")
+    best_c = max(p[c] for p in probs.values())
+    best_e = max(p[e] for key, p in probs.items() if key[1] == "forward")
+    # The four predictions differ: the verdict really depends on direction and view.
+    assert len({round(float(p[c]), 6) for p in probs.values()}) == 4
+    if finding.label == "contradiction":
+        assert finding.confidence == pytest.approx(best_c, abs=1e-5)
+    elif finding.label == "entailment":
+        assert finding.confidence == pytest.approx(best_e, abs=1e-5)
+    else:
+        assert finding.probabilities["neutral"] == pytest.approx(probs[("sentence", "forward")][2], abs=1e-5)
+    assert finding.similarity == 0.5
+
+
+def test_classify_pairs_keeps_input_order_and_dedupes(tiny_model):
+    claims = segment(Document("c", "Troops left. Troops stayed."))
+    evidence = segment(Document("e", "Troops left the border. Nobody moved."))
+    pairs = [(1, 1, 0.3), (0, 0, 0.9), (1, 0, 0.5), (0, 0, 0.9)]
+    findings = classify_pairs(tiny_model, claims, evidence, pairs)
+    assert [(f.claim.index, f.evidence.index, f.similarity) for f in findings] == [
+        (1, 1, 0.3), (0, 0, 0.9), (1, 0, 0.5), (0, 0, 0.9)
+    ]
+    assert findings[1] == findings[3]
+    assert classify_pairs(tiny_model, claims, evidence, []) == []
+
+
+def test_long_evidence_is_windowed_not_truncated(tiny_model, embedder):
+    long_tail = ", ".join(f"with unit {i} of the brigade reported near the frontier" for i in range(12))
+    evidence = Document("long.txt", f"Russian troops were withdrawing from the Ukrainian border {long_tail}.")
+    result = _all([DRAFT], [evidence], tiny_model, embedder)
+    [finding] = [f for f in result.findings if "withdrawing" in f.claim.text]
+    assert finding.evidence.text == evidence.text  # the whole sentence, not a cut
+    assert tiny_model.predict([(finding.evidence.text, finding.claim.text)])[0].windows > 1
+
+
+def test_every_document_against_every_other_never_pairs_within_a_document(tiny_model, embedder):
+    a = Document("a.txt", "Troops are leaving the border. Troops are leaving the border region.")
+    b = Document("b.txt", "Troops are not leaving the border.")
+    c = Document("c.txt", "The harvest was good this year.")
+    result = _all([a, b, c], None, tiny_model, embedder)
+    assert result.findings
+    assert all(f.claim.source != f.evidence.source for f in result.findings)
+    keys = [frozenset([(f.claim.source, f.claim.start), (f.evidence.source, f.evidence.start)])
+            for f in result.findings]
+    assert len(keys) == len(set(keys))  # each unordered pair once
+    assert {f.claim.source for f in result.findings} | {f.evidence.source for f in result.findings} == {
+        "a.txt", "b.txt"
+    }
+
+
+def test_same_file_as_claims_and_evidence_is_never_paired_with_itself(tiny_model, embedder, tmp_path):
+    path = tmp_path / "same.txt"
+    path.write_text("Troops are leaving the border. Soldiers are withdrawing from the frontier.\n")
+    result = _all([path], [path], tiny_model, embedder, min_similarity=0.0)
+    assert result.findings
+    assert all((f.claim.start, f.claim.end) != (f.evidence.start, f.evidence.end) for f in result.findings)
+
+
+def test_reads_files_directories_and_encodings(tmp_path):
+    (tmp_path / "docs" / "sub").mkdir(parents=True)
+    (tmp_path / "docs" / "b.md").write_text("Second.", encoding="utf-8")
+    (tmp_path / "docs" / "sub" / "a.txt").write_text("First.", encoding="utf-8")
+    (tmp_path / "docs" / "skip.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "latin.txt").write_bytes("Café au lait.".encode("latin-1"))
+    (tmp_path / "bom.txt").write_bytes("\ufeffWith a BOM.".encode())
+    docs = load_documents([tmp_path / "docs"])
+    assert [d.name.split("docs")[-1] for d in docs] == ["/b.md", "/sub/a.txt"]
+    assert load_documents(tmp_path / "latin.txt", encoding="latin-1")[0].text == "Café au lait."
+    assert load_documents(tmp_path / "bom.txt")[0].text == "With a BOM."
+
+
+@pytest.mark.parametrize(
+    "make, kwargs, message",
+    [
+        (lambda p: p / "missing.txt", {}, "no such file or directory"),
+        (lambda p: (p / "empty_dir").mkdir() or p / "empty_dir", {}, "holds no .txt or .md files"),
+        (lambda p: (p / "blank.txt").write_text("  \n\t\n") and p / "blank.txt", {}, "is empty"),
+        (lambda p: (p / "bin.txt").write_bytes(b"\x89PNG\x00\x00\x01") and p / "bin.txt", {},
+         "looks like a binary file"),
+        (lambda p: (p / "l1.txt").write_bytes("Caf\xe9".encode("latin-1")) and p / "l1.txt", {},
+         "is not valid utf-8.*--encoding"),
+        (lambda p: (p / "ok.txt").write_text("Fine.") and p / "ok.txt", {"encoding": "klingon"},
+         "unknown encoding"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(tmp_path, make, kwargs, message):
+    path = make(tmp_path)
+    with pytest.raises(NLICheckError, match=message) as info:
+        load_documents([path], **kwargs)
+    assert "\n" not in str(info.value)
+    assert str(path.name) in str(info.value) or "encoding" in kwargs
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"top_k": 0}, "top-k"),
+        ({"min_similarity": 1.5}, "min-similarity"),
+        ({"min_similarity": -0.1}, "min-similarity"),
+        ({"threshold": 2.0}, "threshold"),
+        ({"show": "everything"}, "unknown show"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_model_loads(kwargs, message):
+    with pytest.raises(NLICheckError, match=message):
+        check([DRAFT], [SOURCE], model="/nonexistent/model", **kwargs)
+
+
+def test_one_document_without_evidence_is_refused():
+    with pytest.raises(NLICheckError, match="--evidence"):
+        check([DRAFT], model="/nonexistent/model")
+
+
+def test_findings_serialise(tiny_model, embedder):
+    import json
+
+    result = _all([DRAFT], [SOURCE], tiny_model, embedder)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["findings"][0]["claim"]["source"] == "draft.txt"
+    assert isinstance(result.findings[0], Finding)
+    assert np.isfinite(data["findings"][0]["confidence"])
+
+
+@pytest.mark.slow
+def test_shipped_model_reports_the_seed_contradiction(shipped_model_dir, embedder):
+    result = check(["seeds/draft.txt"], ["seeds/sources"], model=shipped_model_dir, embedder=embedder,
+                   device="cpu")
+    assert any(
+        "withdraw" in f.claim.text and f.evidence.speaker and "Wallace" in f.evidence.speaker
+        for f in result.contradictions
+    )
