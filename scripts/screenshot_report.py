@@ -20,8 +20,14 @@ from pathlib import Path
 log = logging.getLogger("screenshot_report")
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -96,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2 = retina)")
     parser.add_argument("--full-page", action="store_true", help="the whole page, not the viewport")
     parser.add_argument(
-        "--select", default="first",
+        "--select",
+        default="first",
         help="claim to open before the shot: 'first' (default), 'none', or a CSS selector",
     )
     parser.add_argument("--chromium", help="path to the chromium binary (default: on PATH)")
@@ -108,8 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.html} is not a file")
     # 2. Open, select, shoot.
     blocked = screenshot(
-        args.html, args.png, width=args.width, height=args.height, full_page=args.full_page,
-        select=None if args.select == "none" else args.select, scale=args.scale,
+        args.html,
+        args.png,
+        width=args.width,
+        height=args.height,
+        full_page=args.full_page,
+        select=None if args.select == "none" else args.select,
+        scale=args.scale,
         chromium=args.chromium,
     )
     # 3. Report.

@@ -52,7 +52,9 @@ SETTINGS = CheckSettings(
 
 def sentence(doc: Document, text: str, index: int = 0, **kw) -> Sentence:
     start = doc.text.index(text)
-    return Sentence(text=text, source=doc.name, start=start, end=start + len(text), index=index, **kw)
+    return Sentence(
+        text=text, source=doc.name, start=start, end=start + len(text), index=index, **kw
+    )
 
 
 def finding(claim, evidence, label, confidence, similarity, view="sentence") -> Finding:
@@ -76,12 +78,14 @@ def seed_case() -> CheckResult:
     )
     c_video = sentence(draft, "A video released by the Kremlin shows tanks leaving Crimea.", 1)
     c_markets = sentence(draft, "European markets rose on the news.", 2)
-    c_nato = sentence(draft, "Nato says Ukraine's membership is up for negotiation.", 3, speaker="Nato")
+    c_nato = sentence(
+        draft, "Nato says Ukraine's membership is up for negotiation.", 3, speaker="Nato"
+    )
     c_dialogue = sentence(draft, "The alliance says it is still prepared for dialogue.", 4)
     e_wallace = sentence(
         article,
-        "But Ben Wallace, the defence secretary, said he had seen no evidence of withdrawal and that "
-        "Russian troops are moving into \u201cmore aggressive launch areas\u201d.",
+        "But Ben Wallace, the defence secretary, said he had seen no evidence of withdrawal "
+        "and that Russian troops are moving into \u201cmore aggressive launch areas\u201d.",
         5,
         speaker="Ben Wallace",
         cue="said he had seen no evidence of",
@@ -89,8 +93,11 @@ def seed_case() -> CheckResult:
         polarity=-1,
     )
     e_stoltenberg = sentence(
-        article, "Stoltenberg said he saw \u201cno signs of de-escalation on the ground\u201d.", 6,
-        speaker="Stoltenberg", cue="said he saw",
+        article,
+        "Stoltenberg said he saw \u201cno signs of de-escalation on the ground\u201d.",
+        6,
+        speaker="Stoltenberg",
+        cue="said he saw",
     )
     e_moscow = sentence(
         article,
@@ -101,9 +108,16 @@ def seed_case() -> CheckResult:
         cue="said",
     )
     e_stocks = sentence(article, "European stocks rose on the news.", 4)
-    e_kiev = sentence(article, "Kiev has insisted Nato membership isn't up for negotiation.", 7,
-                      speaker="Kiev", cue="has insisted")
-    e_dialogue = sentence(article, "He added that Nato was still \u201cprepared for dialogue\u201d.", 2)
+    e_kiev = sentence(
+        article,
+        "Kiev has insisted Nato membership isn't up for negotiation.",
+        7,
+        speaker="Kiev",
+        cue="has insisted",
+    )
+    e_dialogue = sentence(
+        article, "He added that Nato was still \u201cprepared for dialogue\u201d.", 2
+    )
     e_battle = sentence(
         article,
         "Jens Stoltenberg, Nato's secretary-general, said the alliance is considering sending new "
@@ -139,37 +153,70 @@ HOSTILE_BITS = [
     "<script>window.__pwned=1</script>",
     '<img src=x onerror="window.__pwned=1">',
     '"><svg onload="window.__pwned=1">',
-    "'><iframe src=\"javascript:window.__pwned=1\"></iframe>",
+    '\'><iframe src="javascript:window.__pwned=1"></iframe>',
     "</textarea><textarea>",
     "</script><script>window.__pwned=1</script>",
     '<link rel="stylesheet" href="https://example.com/x.css">',
     '<img src="https://example.com/beacon.png">',
     "&lt;entity&gt; &amp;",
 ]
-ODD = "RTL\u202eevil\u202c zero\u200bwidth e\u0301moji \U0001f469\u200d\U0001f52c line\u2028sep\u2029"
+ODD = (
+    "RTL\u202eevil\u202c zero\u200bwidth e\u0301moji \U0001f469\u200d\U0001f52c line\u2028sep\u2029"
+)
 
 
 def hostile_case() -> CheckResult:
     name = '"><img src=x onerror="window.__pwned=1">.txt'
     claim_text = "Claim: " + HOSTILE_BITS[0] + " is " + HOSTILE_BITS[1] + "."
-    draft_text = "Intro " + ODD + " " + HOSTILE_BITS[2] + "\n" + claim_text + " " + " ".join(
-        HOSTILE_BITS[3:]
+    draft_text = (
+        "Intro "
+        + ODD
+        + " "
+        + HOSTILE_BITS[2]
+        + "\n"
+        + claim_text
+        + " "
+        + " ".join(HOSTILE_BITS[3:])
     )
     draft = Document(name, draft_text, date="<b>2022</b>")
     src_text = "Source says " + HOSTILE_BITS[5] + " and " + ODD + "."
     source = Document("</script><script>window.__pwned=1</script>", src_text)
-    claim = sentence(draft, claim_text, 0, speaker='"><script>window.__pwned=1</script>',
-                     cue="<i onmouseover=window.__pwned=1>said</i>")
-    evidence = sentence(source, src_text, 0, speaker="</textarea>", cue="'\"",
-                        content="<script>window.__pwned=1</script>")
-    settings = CheckSettings(
-        model="<script>window.__pwned=1</script>", embedding_model='"onload="x', device="cpu",
-        top_k=1, min_similarity=0.0, threshold=0.5, show="all",
+    claim = sentence(
+        draft,
+        claim_text,
+        0,
+        speaker='"><script>window.__pwned=1</script>',
+        cue="<i onmouseover=window.__pwned=1>said</i>",
     )
-    f = Finding(claim, evidence, "contradiction", 0.9, 0.5,
-                {"contradiction": 0.9, "<b>x</b>": 0.1}, view="content")
-    return CheckResult([draft], [source], [f], settings, "<script>window.__pwned=1</script>", 1,
-                       [claim])
+    evidence = sentence(
+        source,
+        src_text,
+        0,
+        speaker="</textarea>",
+        cue="'\"",
+        content="<script>window.__pwned=1</script>",
+    )
+    settings = CheckSettings(
+        model="<script>window.__pwned=1</script>",
+        embedding_model='"onload="x',
+        device="cpu",
+        top_k=1,
+        min_similarity=0.0,
+        threshold=0.5,
+        show="all",
+    )
+    f = Finding(
+        claim,
+        evidence,
+        "contradiction",
+        0.9,
+        0.5,
+        {"contradiction": 0.9, "<b>x</b>": 0.1},
+        view="content",
+    )
+    return CheckResult(
+        [draft], [source], [f], settings, "<script>window.__pwned=1</script>", 1, [claim]
+    )
 
 
 # --------------------------------------------------------------------------- plain tests
@@ -187,7 +234,7 @@ def test_render_is_one_self_contained_page():
 def test_highlights_wrap_exactly_the_claim_text():
     result = seed_case()
     page = render(result)
-    marks = re.findall(r'<mark ([^>]*\bfirst\b[^>]*)>(.*?)</mark>', page)
+    marks = re.findall(r"<mark ([^>]*\bfirst\b[^>]*)>(.*?)</mark>", page)
     by_text = {html.unescape(text): attrs for attrs, text in marks}
     for s in result.sentences:
         assert s.text in by_text, s.text
@@ -226,9 +273,14 @@ def test_wrong_offsets_fall_back_to_the_text_and_unlocated_claims_are_listed():
     ev_doc = Document("e", "Evidence.")
     ev = sentence(ev_doc, "Evidence.")
     result = CheckResult(
-        [doc], [ev_doc],
-        [Finding(shifted, ev, "entailment", 0.7, 0.5), Finding(missing, ev, "contradiction", 0.7, 0.5)],
-        SETTINGS, "now",
+        [doc],
+        [ev_doc],
+        [
+            Finding(shifted, ev, "entailment", 0.7, 0.5),
+            Finding(missing, ev, "contradiction", 0.7, 0.5),
+        ],
+        SETTINGS,
+        "now",
     )
     page = render(result)
     assert re.search(r"<mark [^>]*>Gamma delta\.</mark>", page)
@@ -282,10 +334,18 @@ def test_an_empty_result_renders():
 
 # --------------------------------------------------------------------------- the browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -294,7 +354,9 @@ def browser():
     if importlib.util.find_spec("playwright") is None:
         pytest.skip("playwright is not installed: run scripts/install-browser.sh")
     if CHROMIUM is None:
-        pytest.skip("no chromium binary on PATH or at /usr/bin/chromium: run scripts/install-browser.sh")
+        pytest.skip(
+            "no chromium binary on PATH or at /usr/bin/chromium: run scripts/install-browser.sh"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -307,8 +369,9 @@ class Page:
     """A report opened from a file, with every non-file request aborted and recorded."""
 
     def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900},
-                                           service_workers="block")
+        self.context = browser.new_context(
+            viewport={"width": 1400, "height": 900}, service_workers="block"
+        )
         self.blocked: list[str] = []
         self.requests: list[str] = []
         self.errors: list[str] = []
@@ -342,12 +405,10 @@ class Page:
 
 
 @pytest.fixture
-def open_report(browser, tmp_path):
+def open_report_file(browser):
     pages = []
 
-    def _open(result: CheckResult) -> Page:
-        path = tmp_path / f"report{len(pages)}.html"
-        path.write_text(render(result), encoding="utf-8")
+    def _open(path: Path) -> Page:
         pages.append(Page(browser, path))
         return pages[-1]
 
@@ -357,6 +418,18 @@ def open_report(browser, tmp_path):
         assert all(url.startswith("file://") for url in p.requests), p.requests
         assert p.errors == [], f"script errors in the page: {p.errors}"
         p.context.close()
+
+
+@pytest.fixture
+def open_report(open_report_file, tmp_path):
+    count = iter(range(1000))
+
+    def _open(result: CheckResult) -> Page:
+        path = tmp_path / f"report{next(count)}.html"
+        path.write_text(render(result), encoding="utf-8")
+        return open_report_file(path)
+
+    return _open
 
 
 CLAIMS = {s.text: s for s in seed_case().sentences}
@@ -377,9 +450,11 @@ def test_highlighted_claims_carry_their_labels(open_report):
     badge = first.evaluate("m => getComputedStyle(m, '::after').content")
     assert badge == '"\u2717 91%"'
     red = r.page.locator("mark.claim.first", has_text=NATO).evaluate(
-        "m => getComputedStyle(m).backgroundColor")
+        "m => getComputedStyle(m).backgroundColor"
+    )
     green = r.page.locator("mark.claim.first", has_text=MARKETS).evaluate(
-        "m => getComputedStyle(m).backgroundColor")
+        "m => getComputedStyle(m).backgroundColor"
+    )
     assert red.startswith("rgba(200, 40, 44") and green.startswith("rgba(22, 128, 84")
     assert r.page.locator(".tile.is-contradiction .num").inner_text() == "2"
     assert r.page.locator(".tile.is-entailment .num").inner_text() == "3"
@@ -495,8 +570,10 @@ def test_hostile_documents_run_nothing_and_show_as_text(open_report):
     page.wait_for_timeout(100)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.evaluate("document.scripts.length") == 1
-    assert page.evaluate(
-        "document.querySelectorAll('img, svg, iframe, textarea, link, b, i').length") == 0
+    assert (
+        page.evaluate("document.querySelectorAll('img, svg, iframe, textarea, link, b, i').length")
+        == 0
+    )
     with_handlers = page.evaluate(
         "[...document.querySelectorAll('*')].filter(e => [...e.attributes]"
         ".some(a => a.name.startsWith('on'))).length"
@@ -513,16 +590,46 @@ def test_hostile_documents_run_nothing_and_show_as_text(open_report):
     assert "</textarea>" in card  # the evidence's speaker
 
 
-# --------------------------------------------------------------------------- the CLI
-
-HAS_PIPELINE = importlib.util.find_spec("nli_check.pipeline") is not None and (
-    importlib.util.find_spec("nli_check.cli.check") is not None
-)
+# --------------------------------------------------------------------------- the pipeline
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_PIPELINE, reason="nli_check.pipeline / nli_check.cli.check not there yet")
-def test_cli_writes_an_html_report(tiny_model_dir, tmp_path):
+@pytest.mark.browser
+def test_a_real_check_renders_and_opens(tiny_model, tmp_path, open_report):
+    from nli_check.pipeline import check
+
+    result = check(
+        [Document("draft.txt", DRAFT)],
+        [Document("guardian.txt", ARTICLE), Document("mod.txt", STATEMENT)],
+        model=tiny_model,
+        device="cpu",
+        show="all",
+        threshold=0.0,
+        min_similarity=0.0,
+        top_k=2,
+    )
+    assert result.findings
+    page = render(result)
+    # Every claim and evidence sentence was located by its offsets.
+    assert "not located" not in page.split('<aside class="panel"')[0]
+    assert "Claims not located" not in page
+    r = open_report(result)
+    claims = {f.claim.text for f in result.findings}
+    labels = r.labels()
+    assert set(labels) == claims
+    for text, label in labels.items():
+        expected = {f.label for f in result.findings if f.claim.text == text}
+        assert label == next(x for x in ("contradiction", "entailment", "neutral") if x in expected)
+    r.page.locator("mark.claim.first").first.click()
+    assert r.page.locator(".card.open .finding").count() >= 1
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_cli_writes_an_html_report(tiny_model_dir, tmp_path, open_report_file):
     from click.testing import CliRunner
 
     from nli_check.cli import cli
@@ -532,14 +639,16 @@ def test_cli_writes_an_html_report(tiny_model_dir, tmp_path):
     source = tmp_path / "source.txt"
     source.write_text(ARTICLE, encoding="utf-8")
     out = tmp_path / "report.html"
-    runner = CliRunner()
-    result = runner.invoke(
-        cli,
-        ["check", str(draft), str(source), "--model", str(tiny_model_dir), "--device", "cpu",
-         "--format", "html", "--output", str(out)],
-    )
-    assert result.exit_code in (0, 3), result.output
+    args = ["check", str(draft), "-e", str(source), "--model", str(tiny_model_dir)]
+    args += ["--device", "cpu", "--show", "all", "--threshold", "0", "--min-similarity", "0"]
+    args += ["--format", "html", "--output", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # the report went to the file
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert "Russia is pulling its troops back" in page
+    assert "Claims not located" not in page
+    r = open_report_file(out)
+    assert r.page.locator("h1").inner_text() == "draft.txt"
+    assert r.page.locator("mark.claim.first").count() >= 1
     assert html.escape(str(tiny_model_dir)) in page

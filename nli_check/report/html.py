@@ -277,8 +277,10 @@ def _evidence_tag(item: _Item, first: bool, last: bool) -> tuple[str, str]:
 
 
 def _document(doc: Document, index: int, kind: str, placed: Sequence[_Item], tag) -> str:
-    body = _render_text(doc.text, placed, tag) if doc.text.strip() else (
-        '<p class="muted">(empty document)</p>'
+    body = (
+        _render_text(doc.text, placed, tag)
+        if doc.text.strip()
+        else ('<p class="muted">(empty document)</p>')
     )
     date = f' <span class="doc-date">{_esc_text(doc.date)}</span>' if doc.date else ""
     return (
@@ -298,8 +300,10 @@ def _speaker_line(sentence: Sentence) -> str:
     if sentence.cue:
         bits.append(f'<span class="cue">\u201c<bdi>{_esc_text(sentence.cue)}</bdi>\u201d</span>')
     if sentence.polarity == -1:
-        bits.append('<span class="tag tag-denial" title="The reporting frame denies its content">'
-                    "denial</span>")
+        bits.append(
+            '<span class="tag tag-denial" title="The reporting frame denies its content">'
+            "denial</span>"
+        )
     return " ".join(bits)
 
 
@@ -319,7 +323,8 @@ def _probabilities(finding: Finding) -> str:
             f'<span class="prob is-{_label(label)}" style="width:{100 * p:.1f}%"></span>'
         )
     title = esc("Model probabilities: " + ", ".join(described))
-    return f'<div class="probs" role="img" aria-label="{title}" title="{title}">{"".join(segments)}</div>'
+    bar = "".join(segments)
+    return f'<div class="probs" role="img" aria-label="{title}" title="{title}">{bar}</div>'
 
 
 def _finding(finding: Finding, ev: _Item) -> str:
@@ -412,7 +417,9 @@ def _summary(result: CheckResult, claims: dict[tuple, _Item]) -> str:
         counts[f.label] = counts.get(f.label, 0) + 1
     contradicted = sum(1 for c in claims.values() if "contradiction" in c.labels())
     supported = sum(
-        1 for c in claims.values() if "entailment" in c.labels() and "contradiction" not in c.labels()
+        1
+        for c in claims.values()
+        if "entailment" in c.labels() and "contradiction" not in c.labels()
     )
     tiles = [
         ("contradiction", contradicted, "claims contradicted"),
@@ -438,7 +445,9 @@ def _summary(result: CheckResult, claims: dict[tuple, _Item]) -> str:
         ("threshold", st.threshold),
         ("show", st.show),
     ]
-    dl = "".join(f"<div><dt>{esc(k)}</dt><dd><bdi>{_esc_text(v)}</bdi></dd></div>" for k, v in settings)
+    dl = "".join(
+        f"<div><dt>{esc(k)}</dt><dd><bdi>{_esc_text(v)}</bdi></dd></div>" for k, v in settings
+    )
     return (
         '<section class="summary" aria-label="Summary">\n'
         f'<div class="tiles">{tile_html}'
@@ -462,7 +471,7 @@ def _filters(result: CheckResult) -> str:
     )
     return (
         '<form class="filters" id="filters" aria-label="Filters">\n'
-        f'<fieldset><legend>Show</legend>{boxes}</fieldset>\n'
+        f"<fieldset><legend>Show</legend>{boxes}</fieldset>\n"
         '<fieldset class="range"><legend>Minimum confidence</legend>'
         '<input type="range" id="min-confidence" name="min-confidence" min="0" max="100" '
         'step="1" value="0" aria-describedby="min-confidence-value"> '
@@ -491,21 +500,40 @@ def render(result: CheckResult) -> str:
     claims_by_doc = _place(result.claims, claims.values())
     evidence_by_doc = _place(result.evidence, evidence.values())
 
-    draft = "\n".join(
-        _document(doc, i, "draft", claims_by_doc.get(doc.name, []) if _first(result.claims, i)
-                  else [], _claim_tag)
-        for i, doc in enumerate(result.claims, 1)
-    ) or '<p class="muted">No claim documents.</p>'
-    sources = "\n".join(
-        _document(doc, i, "source", evidence_by_doc.get(doc.name, [])
-                  if _first(result.evidence, i) else [], _evidence_tag)
-        for i, doc in enumerate(result.evidence, 1)
-    ) or '<p class="muted">No evidence documents.</p>'
+    draft = (
+        "\n".join(
+            _document(
+                doc,
+                i,
+                "draft",
+                claims_by_doc.get(doc.name, []) if _first(result.claims, i) else [],
+                _claim_tag,
+            )
+            for i, doc in enumerate(result.claims, 1)
+        )
+        or '<p class="muted">No claim documents.</p>'
+    )
+    sources = (
+        "\n".join(
+            _document(
+                doc,
+                i,
+                "source",
+                evidence_by_doc.get(doc.name, []) if _first(result.evidence, i) else [],
+                _evidence_tag,
+            )
+            for i, doc in enumerate(result.evidence, 1)
+        )
+        or '<p class="muted">No evidence documents.</p>'
+    )
 
     ordered = sorted(
         claims.values(),
-        key=lambda c: (not c.placed, _doc_order(result.claims, c.sentence.source),
-                       c.start if c.start is not None else c.sentence.index),
+        key=lambda c: (
+            not c.placed,
+            _doc_order(result.claims, c.sentence.source),
+            c.start if c.start is not None else c.sentence.index,
+        ),
     )
     unplaced = [c for c in ordered if not c.placed]
     unplaced_html = ""
@@ -517,7 +545,7 @@ def render(result: CheckResult) -> str:
         )
         unplaced_html = (
             '<section class="doc unplaced"><h3 class="doc-name">Claims not located in the '
-            f'draft text</h3><ul>{items}</ul></section>'
+            f"draft text</h3><ul>{items}</ul></section>"
         )
     cards = "\n".join(_card(c, evidence) for c in ordered)
     empty = (
@@ -526,7 +554,7 @@ def render(result: CheckResult) -> str:
         else "No claim was paired with evidence, so nothing is highlighted."
     )
 
-    names = ", ".join(doc.name for doc in result.claims) or "no documents"
+    names = ", ".join(_short(doc.name) for doc in result.claims) or "no documents"
     script = _asset("report.js")
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; "
@@ -549,7 +577,7 @@ def render(result: CheckResult) -> str:
 <header class="top">
 <div class="brand">nli-check <span>report</span></div>
 <h1><bdi>{_esc_text(names)}</bdi></h1>
-<p class="run">Checked against {len(result.evidence)} source{"s" if len(result.evidence) != 1 else ""}
+<p class="run">Checked against {_plural(len(result.evidence), "source")}
  \u00b7 <time datetime="{created}">{_format_time(result.created)}</time></p>
 {_summary(result, claims)}
 </header>
@@ -587,9 +615,18 @@ def render(result: CheckResult) -> str:
 
 
 def _first(documents: Sequence[Document], index: int) -> bool:
-    """Whether the document at 1-based ``index`` is the first with its name (highlights go there)."""
+    """Whether the document at 1-based ``index`` is the first of its name (highlights go there)."""
     name = documents[index - 1].name
     return next(i for i, d in enumerate(documents, 1) if d.name == name) == index
+
+
+def _short(name: str) -> str:
+    """A document's name without its directories, for the headline (headings keep the path)."""
+    return re.split(r"[/\\]", name.rstrip("/\\"))[-1] or name
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _doc_order(documents: Sequence[Document], name: str) -> int:
