@@ -1,0 +1,285 @@
+"""Build a synthetic news archive (JSONL) with planted contradictions, for scan benchmarks.
+
+Articles are assembled from templates: background sentences, reported statements with a
+speaker, and facts about a small set of events. Some events are reported with facts that
+contradict each other in articles of different sources; they are listed in a truth file.
+The output is deterministic for a given seed.
+
+    python scripts/make_archive.py --sentences 100000 --output runs/archive-100k.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+SOURCES = [
+    "Daily Ledger",
+    "Northern Herald",
+    "Coastal Times",
+    "Metro Wire",
+    "Capital Post",
+    "Evening Standard Press",
+    "Valley Gazette",
+    "Harbor Chronicle",
+    "Summit News",
+    "Plains Courier",
+]
+PLACES = [
+    "Ardenne",
+    "Bellport",
+    "Carvale",
+    "Dunmore",
+    "Eastfield",
+    "Fairhaven",
+    "Glenrock",
+    "Hollis",
+    "Ironbridge",
+    "Juniper Bay",
+    "Kestrel",
+    "Lowmoor",
+    "Marsden",
+    "Northwick",
+    "Oakridge",
+    "Pellham",
+]
+COUNTRIES = [
+    "Varanthia",
+    "Ostrelia",
+    "Kandor",
+    "Lusivia",
+    "Morvania",
+    "Tessaly",
+    "Druvenia",
+    "Calder",
+]
+PEOPLE = [
+    "Maria Okafor",
+    "James Whitfield",
+    "Lena Petrova",
+    "Samuel Ortiz",
+    "Aiko Tanaka",
+    "David Mensah",
+    "Clara Jensen",
+    "Omar Haddad",
+    "Priya Raman",
+    "Thomas Keller",
+    "Elena Rossi",
+    "Victor Lindqvist",
+]
+ROLES = [
+    "the finance minister",
+    "the mayor",
+    "a company spokesperson",
+    "the police chief",
+    "the health secretary",
+    "a senior official",
+    "the union leader",
+    "the defence minister",
+]
+COMPANIES = [
+    "Norvale Energy",
+    "Brightline Motors",
+    "Keystone Pharma",
+    "Helix Networks",
+    "Arbor Foods",
+    "Summit Steel",
+    "Bluewater Shipping",
+    "Crescent Airlines",
+]
+TOPICS = [
+    "inflation",
+    "the housing market",
+    "the new rail line",
+    "the water supply",
+    "the budget",
+    "the trade talks",
+    "the hospital strike",
+    "the wildfire season",
+    "the election",
+    "the port expansion",
+]
+
+BACKGROUND = [
+    "Residents of {place} have followed {topic} closely for months.",
+    "The debate over {topic} has divided opinion in {country}.",
+    "Analysts expect {topic} to dominate the agenda this week.",
+    "Critics say the government has been slow to respond to concerns about {topic}.",
+    "Local businesses in {place} say they are worried about {topic}.",
+    "The issue of {topic} was raised again at a meeting in {place} on {weekday}.",
+    "Several groups have called for an independent review of {topic}.",
+    "Officials in {country} have promised an update on {topic} before the end of the month.",
+    "Shares of {company} moved little in early trading.",
+    "{company} employs about {n} people in {place}.",
+    "The weather in {place} is expected to stay dry for the rest of the week.",
+    "Traffic was heavy around {place} after a lane closure on the main road.",
+    "Community leaders in {place} plan to hold a public forum next month.",
+]
+QUOTES = [
+    "{person}, {role}, said the situation around {topic} was under control.",
+    "{person} told reporters that more work was needed on {topic}.",
+    "According to {person}, the talks on {topic} made good progress.",
+    "{person} said the plan for {topic} would be published soon.",
+    "{role_cap} warned that costs linked to {topic} could rise further.",
+]
+#: Event facts: (statement, contradicting statement). Slots filled per event.
+FACTS = [
+    (
+        "{company} will close its factory in {place} next year, affecting {n} jobs.",
+        "{company} has no plans to close its factory in {place}, a spokesperson said.",
+    ),
+    (
+        "The central bank of {country} raised interest rates by {pct} points on {weekday}.",
+        "The central bank of {country} left interest rates unchanged on {weekday}.",
+    ),
+    (
+        "{count} people were killed when floods hit {place} on {weekday}.",
+        "Nobody was killed when floods hit {place} on {weekday}, officials confirmed.",
+    ),
+    (
+        "{country} is withdrawing its troops from the border near {place}.",
+        "{person} said there was no evidence that {country} was withdrawing troops from the border near {place}.",
+    ),
+    (
+        "The new bridge in {place} will open to traffic in {month}.",
+        "The opening of the new bridge in {place} has been postponed indefinitely.",
+    ),
+    (
+        "{company} reported a record profit for the last quarter.",
+        "{company} reported a loss for the last quarter, its first in a decade.",
+    ),
+    (
+        "Unemployment in {country} fell to {pct} percent last month.",
+        "Unemployment in {country} rose sharply last month.",
+    ),
+    (
+        "The mayor of {place} resigned on {weekday} after weeks of pressure.",
+        "The mayor of {place} denied that she would resign.",
+    ),
+]
+CONFIRM = [
+    "{company} confirmed the decision in a statement.",
+    "The figures were published by the statistics office of {country}.",
+    "Emergency services in {place} gave the latest figures on {weekday}.",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+MONTHS = ["March", "April", "May", "June", "September", "October"]
+
+
+def _slots(rng: random.Random) -> dict:
+    role = rng.choice(ROLES)
+    return {
+        "place": rng.choice(PLACES),
+        "country": rng.choice(COUNTRIES),
+        "person": rng.choice(PEOPLE),
+        "role": role,
+        "role_cap": role[0].upper() + role[1:],
+        "company": rng.choice(COMPANIES),
+        "topic": rng.choice(TOPICS),
+        "weekday": rng.choice(WEEKDAYS),
+        "month": rng.choice(MONTHS),
+        "n": rng.choice([120, 450, 800, 1200, 2500]),
+        "pct": rng.choice(["0.25", "0.5", "4.1", "5.3"]),
+        "count": rng.choice([3, 7, 12, 21, 40]),
+    }
+
+
+def build(sentences: int, seed: int, contradiction_rate: float = 0.15):
+    """Yield (article dict, truth list) until about ``sentences`` sentences were written."""
+    rng = random.Random(seed)
+    start = date(2024, 1, 1)
+    events = []  # (slots, fact index, date) reported by several articles
+    written = 0
+    number = 0
+    while written < sentences:
+        number += 1
+        slots = _slots(rng)
+        source = rng.choice(SOURCES)
+        day = start + timedelta(days=rng.randrange(0, 365))
+        body = []
+        truth = []
+        # An event fact: a new event, or an earlier one, now maybe contradicted.
+        if events and rng.random() < 0.5:
+            event = rng.choice(events)
+            event_slots, fact, first_day, first_source, first_id = event
+            day = first_day + timedelta(days=rng.randrange(0, 4))
+            contradict = rng.random() < contradiction_rate * 3 and source != first_source
+            text = FACTS[fact][1 if contradict else 0].format(**event_slots)
+            body.append(text)
+            if contradict:
+                truth.append(
+                    {
+                        "a_article_id": first_id,
+                        "a_text": FACTS[fact][0].format(**event_slots),
+                        "b_article_id": f"a{number:07d}",
+                        "b_text": text,
+                    }
+                )
+        else:
+            fact = rng.randrange(len(FACTS))
+            text = FACTS[fact][0].format(**slots)
+            body.append(text)
+            events.append((slots, fact, day, source, f"a{number:07d}"))
+            if len(events) > 2000:
+                events.pop(0)
+        body.append(rng.choice(CONFIRM).format(**slots))
+        for _ in range(rng.randint(3, 10)):
+            pool = QUOTES if rng.random() < 0.3 else BACKGROUND
+            body.append(rng.choice(pool).format(**_slots(rng) | {"topic": slots["topic"]}))
+        rest = body[1:]
+        rng.shuffle(rest)
+        body = body[:1] + rest
+        written += len(body)
+        article = {
+            "id": f"a{number:07d}",
+            "source": source,
+            "date": day.isoformat(),
+            "title": f"{slots['topic'].capitalize()} in {slots['place']}",
+            "text": " ".join(body),
+        }
+        yield article, truth
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=100_000, help="about this many sentences")
+    parser.add_argument("--output", type=Path, required=True, help="the JSONL archive to write")
+    parser.add_argument("--truth", type=Path, help="write the planted contradictions here (JSONL)")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+
+    # Step 1: generate articles and write them as they come (memory stays flat).
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    articles = planted = 0
+    truth_handle = open(args.truth, "w", encoding="utf-8") if args.truth else None
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            for article, truth in build(args.sentences, args.seed):
+                handle.write(json.dumps(article) + "\n")
+                articles += 1
+                planted += len(truth)
+                if truth_handle:
+                    for row in truth:
+                        truth_handle.write(json.dumps(row) + "\n")
+    finally:
+        if truth_handle:
+            truth_handle.close()
+    # Step 2: report.
+    print(
+        json.dumps(
+            {
+                "output": str(args.output),
+                "articles": articles,
+                "planted_contradictions": planted,
+                "seed": args.seed,
+                "sentences_requested": args.sentences,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+"""``nli-check scan`` end to end: output, store reuse, output-directory safety, kill and resume.
+
+The archive is a small synthetic one from ``scripts/make_archive.py``; embeddings come from
+the real all-MiniLM-L6-v2; the NLI model is the tiny fixture model with its labels arranged
+so that its (untrained, near-uniform) verdicts come out as contradictions, so conflicts exist.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO, build_tiny_nli_model
+
+from nli_check.cli import cli
+from nli_check.scan import FieldMap, ScanConfig, SearchSettings, read_conflicts, scan
+
+SHARD = {"shard_records": 3, "shard_pairs": 8}
+
+
+def _make_archive_module():
+    spec = importlib.util.spec_from_file_location(
+        "make_archive", REPO / "scripts" / "make_archive.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def contra_model_dir(tmp_path_factory) -> Path:
+    """The tiny fixture model, with the label its random head favours named contradiction."""
+    return build_tiny_nli_model(
+        tmp_path_factory.mktemp("tiny-contra"),
+        id2label={0: "contradiction", 1: "neutral", 2: "entailment"},
+    )
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory) -> Path:
+    """About 120 sentences in some 15 articles, plus three malformed lines."""
+    module = _make_archive_module()
+    path = tmp_path_factory.mktemp("archive") / "news.jsonl"
+    lines = [json.dumps(article) for article, _ in module.build(120, seed=5)]
+    lines.insert(3, '{"id": "broken", "text": "unterminated')
+    lines.insert(7, json.dumps({"id": "empty", "source": "Wire"}))
+    path.write_bytes(
+        ("\n".join(lines[:10]) + "\n").encode()
+        + b'{"id": "latin", "text": "caf\xe9"}\n'
+        + ("\n".join(lines[10:]) + "\n").encode()
+    )
+    return path
+
+
+def _config(archive, out, model, store, **kw) -> ScanConfig:
+    kw = {**SHARD, "device": "cpu", "threshold": 0.0, **kw}
+    search = kw.pop("search", SearchSettings(top_k=3, min_similarity=0.5))
+    return ScanConfig(
+        archives=(str(archive),),
+        output=str(out),
+        model=str(model),
+        store_dir=str(store),
+        search=search,
+        **kw,
+    )
+
+
+def _norm(rows):
+    """Rows in a canonical order with floats rounded (Parquet keeps float32, JSONL float64)."""
+    rows = sorted(rows, key=lambda r: (r["a_sentence"], r["b_sentence"]))
+    return [{k: round(v, 5) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+
+
+def _key(rows):
+    return sorted((r["a_sentence"], r["b_sentence"]) for r in rows)
+
+
+@pytest.fixture(scope="session")
+def baseline(archive, contra_model_dir, tmp_path_factory):
+    """One clean, uninterrupted run: (output dir, summary, store dir)."""
+    root = tmp_path_factory.mktemp("baseline")
+    summary = scan(_config(archive, root / "out", contra_model_dir, root / "store"))
+    return root / "out", summary, root / "store"
+
+
+def test_clean_run_output_and_summary(baseline):
+    out, summary, _ = baseline
+    rows = read_conflicts(out)
+    assert summary["complete"] and summary["conflicts"] == len(rows) > 0
+    articles = sum(1 for _ in _make_archive_module().build(120, seed=5))
+    assert summary["records"] == articles and summary["sentences"] > 100
+    assert summary["malformed"]["count"] == 3
+    assert [(m["line"], m["reason"].split()[0]) for m in summary["malformed"]["records"]] == [
+        (4, "bad"),
+        (8, "missing"),
+        (11, "not"),
+    ]
+    assert (
+        summary["pairs_classified"] == summary["candidate_pairs"] == sum(summary["labels"].values())
+    )
+    for stage in ("segment", "embed", "search", "nli"):
+        assert summary["throughput"][stage]["items"] > 0
+    assert summary["settings"]["search"]["top_k"] == 3
+    assert json.loads((out / "summary.json").read_text()) == summary
+    keys = _key(rows)
+    assert len(set(keys)) == len(keys) and all(a < b for a, b in keys)
+    for row in rows:
+        assert row["a_article_id"] != row["b_article_id"]
+        assert row["label"] == "contradiction" and row["similarity"] >= 0.5 - 1e-6
+        assert row["a_text"] and row["a_source"] and row["a_date"] and row["b_end"] > row["b_start"]
+    # The shards are the unit of progress: one file per pair shard, empty ones included.
+    assert len(list((out / "conflicts").glob("part-*.parquet"))) == summary["shards"]
+
+
+def test_store_is_reused_and_output_formats_agree(baseline, archive, contra_model_dir, tmp_path):
+    out, summary, store = baseline
+    again = scan(
+        _config(archive, tmp_path / "jsonl", contra_model_dir, store, output_format="jsonl")
+    )
+    assert again["run"]["store_reused"] and "embed" not in again["throughput"]
+    rows = read_conflicts(tmp_path / "jsonl")
+    assert _norm(rows) == _norm(read_conflicts(out))
+    assert (tmp_path / "jsonl" / "conflicts" / "part-00000.jsonl").exists()
+
+
+def test_threshold_and_source_filters(baseline, archive, contra_model_dir, tmp_path):
+    out, _, store = baseline
+    rows = read_conflicts(out)
+    cut = sorted(r["confidence"] for r in rows)[len(rows) // 2]
+    high = scan(_config(archive, tmp_path / "high", contra_model_dir, store, threshold=cut))
+    kept = read_conflicts(tmp_path / "high")
+    assert 0 < high["conflicts"] < len(rows)
+    assert set(_key(kept)) == {
+        k
+        for k, r in zip(_key(rows), sorted(rows, key=lambda r: (r["a_sentence"], r["b_sentence"])))
+        if r["confidence"] >= cut
+    }
+    scan(
+        _config(
+            archive,
+            tmp_path / "across",
+            contra_model_dir,
+            store,
+            search=SearchSettings(
+                top_k=3, min_similarity=0.5, across_sources_only=True, date_window=3
+            ),
+        )
+    )
+    across = read_conflicts(tmp_path / "across")
+    assert across and all(r["a_source"] != r["b_source"] for r in across)
+    from datetime import date
+
+    assert all(
+        abs((date.fromisoformat(r["a_date"]) - date.fromisoformat(r["b_date"])).days) <= 3
+        for r in across
+    )
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli, ["scan", *map(str, args)])
+
+
+def _cli_args(archive, out, model, store):
+    return [
+        archive,
+        "-o",
+        out,
+        "--model",
+        model,
+        "--store",
+        store,
+        "--device",
+        "cpu",
+        "--threshold",
+        "0",
+        "--top-k",
+        "3",
+        "--min-similarity",
+        "0.5",
+        "--shard-records",
+        "3",
+        "--shard-pairs",
+        "8",
+    ]
+
+
+def test_cli_rerun_is_idempotent_and_guards_the_output_dir(
+    baseline, archive, contra_model_dir, tmp_path
+):
+    out, summary, store = baseline
+    args = _cli_args(archive, tmp_path / "out", contra_model_dir, store)
+    first = _invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith(
+        f"{summary['conflicts']} conflict(s) among {summary['candidate_pairs']}"
+    )
+    assert "3 malformed record(s) skipped" in first.output
+    rerun = _invoke(*args, "--json")
+    assert rerun.exit_code == 0 and json.loads(rerun.output)["run"]["resumed"] is True
+    assert _key(read_conflicts(tmp_path / "out")) == _key(read_conflicts(out))
+
+    changed = _invoke(*[a if a != "0.5" else "0.55" for a in args])
+    assert changed.exit_code == 1
+    assert "different settings (search)" in changed.output and "--overwrite" in changed.output
+    assert _invoke(*args, "--fail-on-contradiction").exit_code == 3
+
+    shard = tmp_path / "out" / "conflicts" / "part-00001.parquet"
+    shard.write_bytes(shard.read_bytes()[:40])
+    corrupt = _invoke(*args)
+    assert corrupt.exit_code == 1 and "part-00001.parquet is corrupt" in corrupt.output
+    shard.unlink()  # deleting a damaged shard recomputes it
+    assert _invoke(*args).exit_code == 0
+    assert _key(read_conflicts(tmp_path / "out")) == _key(read_conflicts(out))
+
+    (tmp_path / "out" / "scan.json").write_text("{not json")
+    broken = _invoke(*args)
+    assert broken.exit_code == 1 and "scan.json is corrupt" in broken.output
+    replaced = _invoke(*[a if a != "0.5" else "0.55" for a in args], "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    refused = _invoke(*_cli_args(archive, foreign, contra_model_dir, store), "--overwrite")
+    assert refused.exit_code == 1 and "did not write (notes.txt)" in refused.output
+    assert (foreign / "notes.txt").read_text() == "mine"
+
+
+def test_strict_refuses_the_first_malformed_record(baseline, archive, contra_model_dir, tmp_path):
+    _, _, store = baseline
+    result = _invoke(*_cli_args(archive, tmp_path / "o", contra_model_dir, store), "--strict")
+    assert result.exit_code == 1
+    assert "news.jsonl line 4: bad JSON" in result.output and "--strict" in result.output
+
+
+def test_cli_help_has_an_example():
+    result = CliRunner().invoke(cli, ["scan", "--help"])
+    assert result.exit_code == 0 and "nli-check scan news.jsonl -o conflicts/" in result.output
+
+
+def _wait(proc, condition, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.01)
+    return False
+
+
+def _count(path: Path, pattern: str) -> int:
+    return len(list(path.glob(pattern))) if path.exists() else 0
+
+
+def test_sigkill_and_resume_gives_the_uninterrupted_result(
+    baseline, archive, contra_model_dir, tmp_path
+):
+    out, summary, _ = baseline
+    store = tmp_path / "store"
+    args = [
+        sys.executable,
+        "-m",
+        "nli_check",
+        "-q",
+        "scan",
+        *map(str, _cli_args(archive, tmp_path / "out", contra_model_dir, store)),
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+    def store_shards() -> int:
+        return _count(store, "*/sentences/part-*.arrow")
+
+    # 1. Kill while embedding (a store shard committed, the store not complete).
+    proc = subprocess.Popen(
+        args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert _wait(proc, lambda: store_shards() >= 2), proc.stderr.read().decode()[-2000:]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+    # 2. Resume, and kill again while classifying (some pair shards written).
+    proc = subprocess.Popen(
+        args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert _wait(proc, lambda: _count(tmp_path / "out" / "conflicts", "part-*.parquet") >= 3), (
+        proc.stderr.read().decode()[-2000:]
+    )
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = _count(tmp_path / "out" / "conflicts", "part-*.parquet")
+    assert done < summary["shards"], "the run finished before it could be killed"
+
+    # 3. Resume to the end.
+    final = subprocess.run(args + ["--json"], cwd=REPO, env=env, capture_output=True, timeout=300)
+    assert final.returncode == 0, final.stderr.decode()[-2000:]
+    resumed = json.loads(final.stdout)
+    assert (
+        resumed["run"]["resumed"]
+        and resumed["throughput"]["nli"]["items"] < summary["candidate_pairs"]
+    )
+    for key in (
+        "records",
+        "sentences",
+        "candidate_pairs",
+        "pairs_classified",
+        "labels",
+        "conflicts",
+        "malformed",
+    ):
+        assert resumed[key] == summary[key], key
+    got = sorted(read_conflicts(tmp_path / "out"), key=lambda r: (r["a_sentence"], r["b_sentence"]))
+    want = sorted(read_conflicts(out), key=lambda r: (r["a_sentence"], r["b_sentence"]))
+    assert got == want
+
+
+def test_field_options_reach_the_reader(tmp_path, contra_model_dir):
+    path = tmp_path / "a.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({"k": f"n{i}", "story": s, "outlet": o})
+            for i, (s, o) in enumerate(
+                [
+                    ("The factory in Ardenne will close next year.", "A"),
+                    ("The factory in Ardenne will stay open next year.", "B"),
+                ]
+            )
+        )
+        + "\n"
+    )
+    summary = scan(
+        ScanConfig(
+            archives=(str(path),),
+            output=str(tmp_path / "o"),
+            model=str(contra_model_dir),
+            store_dir=str(tmp_path / "s"),
+            device="cpu",
+            threshold=0.0,
+            fields=FieldMap(id="k", text="story", source="outlet"),
+        )
+    )
+    [row] = read_conflicts(tmp_path / "o")
+    assert summary["candidate_pairs"] == 1
+    assert (row["a_article_id"], row["a_source"], row["b_article_id"], row["b_source"]) == (
+        "n0",
+        "A",
+        "n1",
+        "B",
+    )
