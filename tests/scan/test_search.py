@@ -82,7 +82,7 @@ def test_pairs_are_unique_unordered_and_never_same_article(tmp_path):
     count = write_pairs(ids, sims, tmp_path / "pairs.npy", block=37)
     pairs = read_pairs(tmp_path / "pairs.npy")
     assert len(pairs) == count > 0
-    keys = list(zip(pairs["a"].tolist(), pairs["b"].tolist()))
+    keys = list(zip(pairs["a"].tolist(), pairs["b"].tolist(), strict=False))
     assert len(set(keys)) == len(keys)
     assert all(a < b for a, b in keys)
     assert not any(filters["article"][a] == filters["article"][b] for a, b in keys)
@@ -102,7 +102,7 @@ def test_ivf_index_finds_most_exact_neighbours(tmp_path):
     e_ids, _, _ = neighbours(emb, filters, exact, tmp_path / "e")
     i_ids, i_sims, stats = neighbours(emb, filters, ivf, tmp_path / "i")
     assert stats["kind"] == "ivf"
-    found = sum(len(set(a[a >= 0]) & set(b[b >= 0])) for a, b in zip(i_ids, e_ids))
+    found = sum(len(set(a[a >= 0]) & set(b[b >= 0])) for a, b in zip(i_ids, e_ids, strict=False))
     total = int((e_ids >= 0).sum())
     assert found / total > 0.9
     # IVF proposals obey the same filters and report exact similarities.

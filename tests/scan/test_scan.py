@@ -7,7 +7,6 @@ so that its (untrained, near-uniform) verdicts come out as contradictions, so co
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -16,86 +15,20 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from conftest import REPO, build_tiny_nli_model
+from conftest import REPO
 
 from nli_check.cli import cli
 from nli_check.scan import FieldMap, ScanConfig, SearchSettings, read_conflicts, scan
 
-SHARD = {"shard_records": 3, "shard_pairs": 8}
-
-
-def _make_archive_module():
-    spec = importlib.util.spec_from_file_location(
-        "make_archive", REPO / "scripts" / "make_archive.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def contra_model_dir(tmp_path_factory) -> Path:
-    """The tiny fixture model, with the label its random head favours named contradiction."""
-    return build_tiny_nli_model(
-        tmp_path_factory.mktemp("tiny-contra"),
-        id2label={0: "contradiction", 1: "neutral", 2: "entailment"},
-    )
-
-
-@pytest.fixture(scope="session")
-def archive(tmp_path_factory) -> Path:
-    """About 120 sentences in some 15 articles, plus three malformed lines."""
-    module = _make_archive_module()
-    path = tmp_path_factory.mktemp("archive") / "news.jsonl"
-    lines = [json.dumps(article) for article, _ in module.build(120, seed=5)]
-    lines.insert(3, '{"id": "broken", "text": "unterminated')
-    lines.insert(7, json.dumps({"id": "empty", "source": "Wire"}))
-    path.write_bytes(
-        ("\n".join(lines[:10]) + "\n").encode()
-        + b'{"id": "latin", "text": "caf\xe9"}\n'
-        + ("\n".join(lines[10:]) + "\n").encode()
-    )
-    return path
-
-
-def _config(archive, out, model, store, **kw) -> ScanConfig:
-    kw = {**SHARD, "device": "cpu", "threshold": 0.0, **kw}
-    search = kw.pop("search", SearchSettings(top_k=3, min_similarity=0.5))
-    return ScanConfig(
-        archives=(str(archive),),
-        output=str(out),
-        model=str(model),
-        store_dir=str(store),
-        search=search,
-        **kw,
-    )
-
-
-def _norm(rows):
-    """Rows in a canonical order with floats rounded (Parquet keeps float32, JSONL float64)."""
-    rows = sorted(rows, key=lambda r: (r["a_sentence"], r["b_sentence"]))
-    return [{k: round(v, 5) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
-
-
-def _key(rows):
-    return sorted((r["a_sentence"], r["b_sentence"]) for r in rows)
-
-
-@pytest.fixture(scope="session")
-def baseline(archive, contra_model_dir, tmp_path_factory):
-    """One clean, uninterrupted run: (output dir, summary, store dir)."""
-    root = tmp_path_factory.mktemp("baseline")
-    summary = scan(_config(archive, root / "out", contra_model_dir, root / "store"))
-    return root / "out", summary, root / "store"
+from .helpers import config, key, make_archive_module, norm
 
 
 def test_clean_run_output_and_summary(baseline):
     out, summary, _ = baseline
     rows = read_conflicts(out)
     assert summary["complete"] and summary["conflicts"] == len(rows) > 0
-    articles = sum(1 for _ in _make_archive_module().build(120, seed=5))
+    articles = sum(1 for _ in make_archive_module().build(120, seed=5))
     assert summary["records"] == articles and summary["sentences"] > 100
     assert summary["malformed"]["count"] == 3
     assert [(m["line"], m["reason"].split()[0]) for m in summary["malformed"]["records"]] == [
@@ -110,7 +43,7 @@ def test_clean_run_output_and_summary(baseline):
         assert summary["throughput"][stage]["items"] > 0
     assert summary["settings"]["search"]["top_k"] == 3
     assert json.loads((out / "summary.json").read_text()) == summary
-    keys = _key(rows)
+    keys = key(rows)
     assert len(set(keys)) == len(keys) and all(a < b for a, b in keys)
     for row in rows:
         assert row["a_article_id"] != row["b_article_id"]
@@ -123,11 +56,11 @@ def test_clean_run_output_and_summary(baseline):
 def test_store_is_reused_and_output_formats_agree(baseline, archive, contra_model_dir, tmp_path):
     out, summary, store = baseline
     again = scan(
-        _config(archive, tmp_path / "jsonl", contra_model_dir, store, output_format="jsonl")
+        config(archive, tmp_path / "jsonl", contra_model_dir, store, output_format="jsonl")
     )
     assert again["run"]["store_reused"] and "embed" not in again["throughput"]
     rows = read_conflicts(tmp_path / "jsonl")
-    assert _norm(rows) == _norm(read_conflicts(out))
+    assert norm(rows) == norm(read_conflicts(out))
     assert (tmp_path / "jsonl" / "conflicts" / "part-00000.jsonl").exists()
 
 
@@ -135,16 +68,14 @@ def test_threshold_and_source_filters(baseline, archive, contra_model_dir, tmp_p
     out, _, store = baseline
     rows = read_conflicts(out)
     cut = sorted(r["confidence"] for r in rows)[len(rows) // 2]
-    high = scan(_config(archive, tmp_path / "high", contra_model_dir, store, threshold=cut))
+    high = scan(config(archive, tmp_path / "high", contra_model_dir, store, threshold=cut))
     kept = read_conflicts(tmp_path / "high")
     assert 0 < high["conflicts"] < len(rows)
-    assert set(_key(kept)) == {
-        k
-        for k, r in zip(_key(rows), sorted(rows, key=lambda r: (r["a_sentence"], r["b_sentence"])))
-        if r["confidence"] >= cut
+    assert set(key(kept)) == {
+        (r["a_sentence"], r["b_sentence"]) for r in rows if r["confidence"] >= cut
     }
     scan(
-        _config(
+        config(
             archive,
             tmp_path / "across",
             contra_model_dir,
@@ -205,7 +136,7 @@ def test_cli_rerun_is_idempotent_and_guards_the_output_dir(
     assert "3 malformed record(s) skipped" in first.output
     rerun = _invoke(*args, "--json")
     assert rerun.exit_code == 0 and json.loads(rerun.output)["run"]["resumed"] is True
-    assert _key(read_conflicts(tmp_path / "out")) == _key(read_conflicts(out))
+    assert key(read_conflicts(tmp_path / "out")) == key(read_conflicts(out))
 
     changed = _invoke(*[a if a != "0.5" else "0.55" for a in args])
     assert changed.exit_code == 1
@@ -218,7 +149,7 @@ def test_cli_rerun_is_idempotent_and_guards_the_output_dir(
     assert corrupt.exit_code == 1 and "part-00001.parquet is corrupt" in corrupt.output
     shard.unlink()  # deleting a damaged shard recomputes it
     assert _invoke(*args).exit_code == 0
-    assert _key(read_conflicts(tmp_path / "out")) == _key(read_conflicts(out))
+    assert key(read_conflicts(tmp_path / "out")) == key(read_conflicts(out))
 
     (tmp_path / "out" / "scan.json").write_text("{not json")
     broken = _invoke(*args)
@@ -308,7 +239,7 @@ def test_sigkill_and_resume_gives_the_uninterrupted_result(
         resumed["run"]["resumed"]
         and resumed["throughput"]["nli"]["items"] < summary["candidate_pairs"]
     )
-    for key in (
+    for name in (
         "records",
         "sentences",
         "candidate_pairs",
@@ -317,7 +248,7 @@ def test_sigkill_and_resume_gives_the_uninterrupted_result(
         "conflicts",
         "malformed",
     ):
-        assert resumed[key] == summary[key], key
+        assert resumed[name] == summary[name], name
     got = sorted(read_conflicts(tmp_path / "out"), key=lambda r: (r["a_sentence"], r["b_sentence"]))
     want = sorted(read_conflicts(out), key=lambda r: (r["a_sentence"], r["b_sentence"]))
     assert got == want
