@@ -147,17 +147,28 @@ def calibrate(
         raise NLICheckError(f"calibrate needs a local model directory; {model_dir} is not one")
     model = NLIModel(path, device=device, max_length=max_length, temperature=1.0)
 
+    # A class the model does not have (a two-way model's neutral) is never allowed; pairs whose
+    # gold label only such a class could explain are left out of the fit.
+    has_class = np.array([name in model.label_index for name in LABELS])
     logits_all, gold_all, allowed_all, per_set = [], [], [], []
     for item in sets:
         if len(item) == 0:
             raise NLICheckError(f"{item.name}: no labelled pairs to calibrate on")
-        logits = model.predict_logits(item.pairs(), batch_size=batch_size, show_progress=show_progress)
+        all_logits = model.predict_logits(item.pairs(), batch_size=batch_size, show_progress=show_progress)
         gold, allowed = class_masks(item.labels, item.kind)
+        allowed &= has_class
+        usable = (gold & allowed).any(axis=1)
+        if not usable.all():
+            logger.warning("%s: %d pairs are left out of the fit: the model has no class for their label",
+                           item.name, int((~usable).sum()))
+        logits, gold, allowed = all_logits[usable], gold[usable], allowed[usable]
         logits_all.append(logits.astype(np.float64))
         gold_all.append(gold)
         allowed_all.append(allowed)
-        per_set.append((item, logits, gold, allowed))
+        per_set.append((item, all_logits, logits, gold, allowed))
     logits = np.concatenate(logits_all)
+    if not len(logits):
+        raise NLICheckError(f"no dev pair has a label {model.name} can predict: nothing to calibrate on")
     gold = np.concatenate(gold_all)
     allowed = np.concatenate(allowed_all)
     if not np.isfinite(logits).all():
@@ -165,15 +176,16 @@ def calibrate(
     temperature = _minimise(logits, gold, allowed)
 
     records = []
-    for item, set_logits, set_gold, set_allowed in per_set:
-        before = metrics_from_probabilities(_softmax(set_logits), item.labels, item.kind)
-        after = metrics_from_probabilities(_softmax(set_logits / temperature), item.labels, item.kind)
+    for item, item_logits, set_logits, set_gold, set_allowed in per_set:
+        before = metrics_from_probabilities(_softmax(item_logits), item.labels, item.kind)
+        after = metrics_from_probabilities(_softmax(item_logits / temperature), item.labels, item.kind)
         records.append({
             "name": item.name, "path": item.path, "sha256": item.sha256, "kind": item.kind,
             "pairs": len(item),
             "ece_before": before["ece"], "ece_after": after["ece"],
-            "nll_before": nll(set_logits, set_gold, set_allowed, 1.0),
-            "nll_after": nll(set_logits, set_gold, set_allowed, temperature),
+            "pairs_fitted": len(set_logits),
+            "nll_before": nll(set_logits, set_gold, set_allowed, 1.0) if len(set_logits) else None,
+            "nll_after": nll(set_logits, set_gold, set_allowed, temperature) if len(set_logits) else None,
         })
     total = sum(r["pairs"] for r in records)
     report = {
@@ -185,6 +197,7 @@ def calibrate(
         "nll_after": nll(logits, gold, allowed, temperature),
         "ece_bins": ECE_BINS,
         "pairs": total,
+        "pairs_fitted": len(logits),
         "data": records,
     }
     if write:

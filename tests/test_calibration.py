@@ -73,9 +73,8 @@ def build_overconfident_model(path: Path, pairs) -> Path:
     """A tiny random model whose classifier is centred and scaled so that its verdicts vary from
     pair to pair and come with confidences near 1: the over-confident model to calibrate."""
     import torch
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
     from conftest import build_tiny_nli_model
+    from transformers import AutoTokenizer, BertForSequenceClassification
 
     build_tiny_nli_model(path, seed=1)
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -107,14 +106,17 @@ def overconfident(tmp_path_factory):
 
     three = root / "dev.jsonl"
     with three.open("w", encoding="utf-8") as handle:
-        for (premise, hypothesis), row in zip(pairs[:100], probs[:100]):
-            label = int(row.argmax()) if rng.random() < 0.55 else int(rng.choice([i for i in range(3) if i != row.argmax()]))
-            handle.write(json.dumps({"premise": premise, "hypothesis": hypothesis, "label": LABELS[label]}) + "\n")
+        for (premise, hypothesis), row in zip(pairs[:100], probs[:100], strict=True):
+            label = int(row.argmax())
+            if rng.random() >= 0.55:  # wrong on purpose
+                label = int(rng.choice([i for i in range(3) if i != label]))
+            record = {"premise": premise, "hypothesis": hypothesis, "label": LABELS[label]}
+            handle.write(json.dumps(record) + "\n")
     two = root / "fever.csv"
     with two.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["evidence", "claim", "verdict"])
-        for (premise, hypothesis), row in zip(pairs[100:], probs[100:]):
+        for (premise, hypothesis), row in zip(pairs[100:], probs[100:], strict=True):
             says_refutes = row[0] > row[1]
             refutes = says_refutes if rng.random() < 0.6 else not says_refutes
             writer.writerow([premise, hypothesis, "REFUTES" if refutes else "SUPPORTS"])
@@ -167,3 +169,22 @@ def test_calibrate_refuses_what_is_not_a_model_directory(tmp_path, overconfident
         calibrate(tmp_path / "missing", read_pairs(three), device="cpu")
     with pytest.raises(NLICheckError, match="no dev data"):
         calibrate(tmp_path, [], device="cpu")
+
+
+def test_a_two_way_model_is_fitted_without_the_class_it_lacks(tmp_path):
+    from conftest import build_tiny_nli_model
+
+    from nli_check.data import LabelledPairs
+
+    model_dir = build_tiny_nli_model(tmp_path / "two-way", id2label={0: "entailment", 1: "contradiction"})
+    data = LabelledPairs(
+        premises=["Troops left.", "Troops left.", "Prices rose.", "Prices rose."],
+        hypotheses=["Troops stayed.", "Troops moved.", "Prices fell.", "It rained."],
+        labels=["contradiction", "entailment", "contradiction", "neutral"],
+        name="mixed",
+    )
+    report = calibrate(model_dir, data, device="cpu", write=False)
+    assert report["pairs"] == 4 and report["pairs_fitted"] == 3  # the neutral pair cannot be explained
+    assert np.isfinite(report["nll_before"]) and np.isfinite(report["nll_after"])
+    assert report["nll_after"] <= report["nll_before"] + 1e-12
+    assert not (model_dir / "calibration.json").exists()
