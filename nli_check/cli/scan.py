@@ -111,6 +111,12 @@ logger = logging.getLogger(__name__)
     help="Token budget per NLI batch (bounds GPU memory). [default: batch size x 128]",
 )
 @click.option(
+    "--quantize",
+    type=click.Choice(["int8"]),
+    default=None,
+    help="Run the NLI model with dynamic int8 quantisation (CPU only; faster, slightly different).",
+)
+@click.option(
     "--index",
     type=click.Choice(["auto", "exact", "ivf"]),
     default="auto",
@@ -186,6 +192,7 @@ def scan(
     device,
     batch_size,
     max_tokens,
+    quantize,
     index,
     store_dir,
     shard_records,
@@ -242,6 +249,7 @@ def scan(
             device=device,
             batch_size=batch_size,
             max_tokens=max_tokens,
+            quantize=quantize,
             store_dir=store_dir,
             shard_records=shard_records,
             shard_pairs=shard_pairs,

@@ -40,6 +40,8 @@ class ScanConfig:
     batch_size: int = 32
     max_tokens: int | None = None
     max_length: int | None = None
+    #: ``int8``: dynamic int8 quantisation of the NLI model (CPU only).
+    quantize: str | None = None
     #: Where embedding stores live (``None``: :func:`~nli_check.scan.store.default_store_dir`).
     store_dir: str | None = None
     #: Archive items (records, good or not) per store shard.
@@ -103,6 +105,7 @@ class ScanConfig:
             "limit": self.limit,
             "model": self.model_name(),
             "max_length": self.max_length,
+            "quantize": self.quantize,
             "embedding_model": self.embedding_name(),
             "search": search,
             "threshold": self.threshold,

@@ -78,6 +78,9 @@ class Timer:
                 "seconds": seconds,
                 f"{entry['unit']}_per_second": round(rate, 2) if rate else None,
             }
+            out[name].update(
+                {k: v for k, v in entry.items() if k not in ("unit", "items", "seconds")}
+            )
         return out
 
 
@@ -144,6 +147,7 @@ class ScanRun:
 
             self._model = NLIModel(
                 self.config.model_name(),
+                quantize=self.config.quantize,
                 device=self.config.device,
                 max_length=self.config.max_length,
             )

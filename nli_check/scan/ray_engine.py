@@ -99,10 +99,11 @@ class _NLIActor:
         max_length: int | None,
         batch_size: int,
         max_tokens: int | None,
+        quantize: str | None = None,
     ) -> None:
         from nli_check.nli import NLIModel
 
-        self.model = NLIModel(model, device=device, max_length=max_length)
+        self.model = NLIModel(model, device=device, max_length=max_length, quantize=quantize)
         self.batch_size = batch_size
         self.max_tokens = max_tokens
 
@@ -243,6 +244,7 @@ def _classify(run: ScanRun, pairs: np.ndarray) -> None:
                         "max_length": config.max_length,
                         "batch_size": config.batch_size,
                         "max_tokens": config.max_tokens,
+                        "quantize": config.quantize,
                     },
                     compute=ActorPoolStrategy(size=config.ray_actors),
                     num_gpus=gpus,

@@ -368,7 +368,7 @@ def _read_csv(path: Path, fields: FieldMap) -> Iterator[Record | Malformed]:
                     file, start_line, f"{len(values)} fields, the header has {len(header)}"
                 )
                 continue
-            row = dict(zip(header, values))
+            row = dict(zip(header, values, strict=False))
             yield _make_record(row, cols, file, start_line, f"{path.stem}:{row_number}")
 
 

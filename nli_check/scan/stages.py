@@ -170,7 +170,7 @@ def conflicts(
     least ``threshold``, and the shard's counts."""
     labels = {CONTRADICTION: 0, ENTAILMENT: 0, NEUTRAL: 0}
     out = []
-    for row, verdict in zip(rows, verdicts):
+    for row, verdict in zip(rows, verdicts, strict=False):
         labels[verdict["label"]] = labels.get(verdict["label"], 0) + 1
         if verdict["label"] != CONTRADICTION or verdict["confidence"] < threshold:
             continue

@@ -339,7 +339,7 @@ class Store:
         for shard in np.unique(shard_of):
             where = np.nonzero(shard_of == shard)[0]
             rows = tables[shard].take(sids[where] - starts[shard]).to_pylist()
-            for position, row in zip(where, rows):
+            for position, row in zip(where, rows, strict=False):
                 out[position] = row
         return out  # type: ignore[return-value]
 
