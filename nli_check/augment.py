@@ -1,0 +1,178 @@
+"""Training pairs made from other training pairs.
+
+* Symmetric contradictions: if A contradicts B, B contradicts A (entailment is not symmetric).
+* Dispute frames: "There is no evidence that P", "S denied that P", "S dismissed reports that P"
+  against P are contradictions a fact-checker cares about, although plain NLI data calls them
+  neutral; "S confirmed that P" against P is support. Frames with an unrelated P' stay neutral,
+  so the model learns the frame *and* the content, not the frame word alone.
+* Number edits: where the hypothesis repeats a number from the premise of an entailment pair,
+  changing that number makes a contradiction.
+
+Everything is deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
+
+SPEAKERS = (
+    "The minister", "Officials", "A government spokesman", "The ministry", "Police", "The company",
+    "The defence secretary", "A senior official", "The White House", "Witnesses", "The agency",
+    "Local authorities", "The president's office", "Diplomats", "Analysts", "The army", "Residents",
+    "Ana Costa", "John Miller", "Mr Okafor", "Dr Lindqvist", "The Kremlin", "Nato", "The UN",
+)
+
+#: Frames whose speaker asserts not-P. ``{s}`` is the speaker, ``{p}`` the content clause.
+DENIAL_FRAMES = (
+    "There is no evidence that {p}.",
+    "{s} denied that {p}.",
+    "{s} dismissed reports that {p}.",
+    "{s} said there was no sign that {p}.",
+    "{s} said they had seen no evidence that {p}.",
+    "{s} rejected claims that {p}.",
+    "It is not true that {p}.",
+    "{s} said it was false that {p}.",
+    "{s} saw no signs that {p}.",
+    "{s} insisted that it is not the case that {p}.",
+)
+#: Frames whose speaker asserts P.
+CONFIRM_FRAMES = (
+    "{s} confirmed that {p}.",
+    "It is true that {p}.",
+    "{s} said it was true that {p}.",
+    "{s} acknowledged that {p}.",
+    "There is clear evidence that {p}.",
+)
+#: Frames that neither assert nor deny P.
+OPEN_FRAMES = (
+    "{s} asked whether {p}.",
+    "{s} wondered if {p}.",
+    "It is unclear whether {p}.",
+    "{s} said it was too early to know whether {p}.",
+)
+
+#: Frames kept out of training, used only to build the held-out dispute dev set.
+HELD_OUT_DENIAL = (
+    "{s} said they had found nothing to suggest that {p}.",
+    "{s} flatly contradicted claims that {p}.",
+    "{s} called reports that {p} untrue.",
+    "{s} said they have no indication that {p}.",
+)
+HELD_OUT_CONFIRM = (
+    "{s} verified that {p}.",
+    "{s} said there was strong evidence that {p}.",
+)
+HELD_OUT_OPEN = ("{s} questioned whether {p}.",)
+
+_KEEP_CAPITAL = re.compile(r"^(I|I'm|I've|[A-Z][a-z]*[A-Z]\w*|[A-Z]{2,}\w*)\b")
+_LOWER_STARTS = {
+    "a", "an", "the", "there", "this", "that", "these", "those", "some", "many", "two", "three",
+    "four", "five", "one", "no", "all", "it", "he", "she", "they", "we", "you", "his", "her", "their",
+    "our", "its", "people", "men", "women", "children", "nobody", "someone", "everyone", "several",
+    "most", "each", "every", "both", "few", "none", "my", "your",
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    premise: str
+    hypothesis: str
+    label: str
+
+
+def as_clause(sentence: str) -> str | None:
+    """A sentence as a clause to embed after "that": no final stop, first letter lowered when safe."""
+    text = sentence.strip().rstrip(".!").strip()
+    if not text or "?" in text or '"' in text or "\n" in text:
+        return None
+    words = text.split()
+    if not 4 <= len(words) <= 30:
+        return None
+    first = words[0]
+    if first.lower() in _LOWER_STARTS and not _KEEP_CAPITAL.match(first):
+        text = first.lower() + text[len(first):]
+    return text
+
+
+def symmetric_contradictions(pairs: list[Pair]) -> list[Pair]:
+    """The reverse of every contradiction pair (contradiction is symmetric)."""
+    return [Pair(p.hypothesis, p.premise, CONTRADICTION) for p in pairs if p.label == CONTRADICTION]
+
+
+def dispute_pairs(
+    sentences: list[str], count: int, seed: int = 0, *, held_out: bool = False
+) -> list[Pair]:
+    """``count`` dispute-frame pairs built from ``sentences``.
+
+    Mix: 45% denial vs content (contradiction, either direction), 20% confirmation vs content
+    (entailment), 15% open question vs content (neutral), 20% a frame around one sentence
+    against another, unrelated sentence (neutral).
+    """
+    rng = random.Random(seed)
+    clauses = [c for c in (as_clause(s) for s in sentences) if c]
+    if len(clauses) < 2:
+        return []
+    denial = HELD_OUT_DENIAL if held_out else DENIAL_FRAMES
+    confirm = HELD_OUT_CONFIRM if held_out else CONFIRM_FRAMES
+    open_ = HELD_OUT_OPEN if held_out else OPEN_FRAMES
+    out: list[Pair] = []
+    for _ in range(count):
+        clause = rng.choice(clauses)
+        plain = clause[0].upper() + clause[1:] + "."
+        speaker = rng.choice(SPEAKERS)
+        roll = rng.random()
+        if roll < 0.45:
+            framed = rng.choice(denial).format(s=speaker, p=clause)
+            label = CONTRADICTION
+        elif roll < 0.65:
+            framed = rng.choice(confirm).format(s=speaker, p=clause)
+            label = ENTAILMENT
+        elif roll < 0.80:
+            framed = rng.choice(open_).format(s=speaker, p=clause)
+            label = NEUTRAL
+        else:
+            other = rng.choice(clauses)
+            if other == clause:
+                continue
+            frames = denial + confirm
+            framed = rng.choice(frames).format(s=speaker, p=other)
+            label = NEUTRAL
+        framed = framed[0].upper() + framed[1:]
+        if label == CONTRADICTION and rng.random() < 0.5:
+            out.append(Pair(plain, framed, label))
+        else:
+            out.append(Pair(framed, plain, label))
+    return out
+
+
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,]\d)")
+
+
+def number_edits(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
+    """Contradictions made by changing a number that the premise states and the hypothesis repeats."""
+    rng = random.Random(seed)
+    candidates = []
+    for pair in pairs:
+        if pair.label != ENTAILMENT:
+            continue
+        shared = set(_NUMBER.findall(pair.premise)) & set(_NUMBER.findall(pair.hypothesis))
+        shared = {n for n in shared if not (len(n) == 4 and n.startswith(("19", "20")))}
+        if shared:
+            candidates.append((pair, sorted(shared)))
+    rng.shuffle(candidates)
+    out = []
+    for pair, numbers in candidates[:count]:
+        number = rng.choice(numbers)
+        value = int(number.replace(",", ""))
+        new = value + rng.choice([1, 2, 3, 5, 10]) if value < 20 else int(value * rng.choice([0.5, 2, 3, 1.5]))
+        if new == value:
+            new = value + 1
+        new_text = f"{new:,}" if "," in number else str(new)
+        hypothesis = re.sub(rf"(?<![\w.,]){re.escape(number)}(?![\w.,]\d)", new_text, pair.hypothesis, count=1)
+        if hypothesis != pair.hypothesis:
+            out.append(Pair(pair.premise, hypothesis, CONTRADICTION))
+    return out

@@ -1,0 +1,61 @@
+"""Generated training pairs: dispute frames, number edits, symmetric contradictions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from nli_check.augment import Pair, as_clause, dispute_pairs, number_edits, symmetric_contradictions
+
+SENTENCES = [
+    "The army is withdrawing troops from the border.",
+    "Two men are playing chess in a park.",
+    "The company reported record profits this year.",
+    "A woman is riding a bicycle down the street.",
+    "The minister resigned after the vote.",
+    "Prices rose sharply in the spring.",
+]
+
+
+def test_clauses_lower_only_common_words():
+    assert as_clause("The army is leaving the border.") == "the army is leaving the border"
+    assert as_clause("Moscow is pulling back some forces.") == "Moscow is pulling back some forces"
+    assert as_clause("Is it raining?") is None
+    assert as_clause("Too short.") is None
+
+
+def test_dispute_frames_label_denials_as_contradiction():
+    pairs = dispute_pairs(SENTENCES, 300, seed=1)
+    assert len(pairs) > 250
+    counts = Counter(p.label for p in pairs)
+    assert counts["contradiction"] > counts["entailment"] > 0 and counts["neutral"] > 0
+    for p in pairs:
+        text = p.premise + " " + p.hypothesis
+        if p.label == "contradiction":
+            assert any(cue in text for cue in ("no evidence", "denied", "dismissed", "no sign", "rejected",
+                                               "not true", "false", "not the case", "no signs"))
+            # the plain side states exactly the denied content
+            framed, plain = (p.premise, p.hypothesis) if len(p.premise) > len(p.hypothesis) else (
+                p.hypothesis, p.premise)
+            assert plain[:-1].lower() in framed.lower()
+    assert dispute_pairs(SENTENCES, 50, seed=1) == dispute_pairs(SENTENCES, 50, seed=1)
+
+
+def test_held_out_frames_differ_from_training_frames():
+    train = {p.premise.split(" that ")[0] for p in dispute_pairs(SENTENCES, 200, seed=0)}
+    held = dispute_pairs(SENTENCES, 200, seed=0, held_out=True)
+    assert any("found nothing to suggest" in p.premise + p.hypothesis for p in held)
+    assert not any("found nothing to suggest" in t for t in train)
+
+
+def test_number_edits_change_a_shared_number():
+    pairs = [Pair("Police arrested 12 people on Sunday.", "12 people were arrested.", "entailment"),
+             Pair("In 2014 the deal was signed.", "The deal was signed in 2014.", "entailment"),
+             Pair("Police arrested 12 people.", "Nobody was arrested.", "contradiction")]
+    edits = number_edits(pairs, 10, seed=0)
+    assert len(edits) == 1  # years are left alone, non-entailment pairs too
+    assert edits[0].label == "contradiction" and "12" not in edits[0].hypothesis
+
+
+def test_symmetric_contradictions_swap_only_contradictions():
+    pairs = [Pair("a", "b", "contradiction"), Pair("c", "d", "entailment")]
+    assert symmetric_contradictions(pairs) == [Pair("b", "a", "contradiction")]
