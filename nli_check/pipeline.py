@@ -220,12 +220,19 @@ def _validate(top_k: int, min_similarity: float, threshold: float, show: str, ba
         raise NLICheckError(f"batch size must be at least 1, got {batch_size}")
 
 
-def _load_model(model, device: str):
+#: Loaded NLI models, keyed by (model, device, backend, quantize): each loads once per process.
+_MODELS: dict[tuple, object] = {}
+
+
+def _load_model(model, device: str, backend: str = "auto", quantize: str | None = "auto"):
     from nli_check.nli import NLIModel
 
     if isinstance(model, NLIModel):
         return model
-    return NLIModel(model, device=device)
+    key = (None if model is None else str(model), device, backend, quantize)
+    if key not in _MODELS:
+        _MODELS[key] = NLIModel(model, device=device, backend=backend, quantize=quantize)
+    return _MODELS[key]
 
 
 def _load_embedder(embedder, device: str, batch_size: int):
@@ -250,6 +257,8 @@ def check(
     batch_size: int = 64,
     encoding: str = "utf-8",
     show_progress: bool = False,
+    backend: str = "auto",
+    quantize: str | None = "auto",
 ) -> CheckResult:
     """Find the claims that the evidence contradicts (or supports).
 
@@ -263,6 +272,10 @@ def check(
     ``min_similarity`` are labelled; findings whose label is selected by ``show``
     (contradiction, support or all) and whose confidence is at least ``threshold`` are
     returned, in claim order.
+
+    ``backend`` (``torch``, ``onnx`` or ``auto``) and ``quantize`` (``int8``, ``none`` or
+    ``auto``) choose how a model loaded here runs; ``auto`` is the fastest mode that kept
+    accuracy (:func:`nli_check.nli.default_mode`). Models load once per process.
     """
     from nli_check.pairing import candidate_pairs, same_sentence_mask
     from nli_check.text import segment
@@ -291,7 +304,7 @@ def check(
     )
 
     embedder = _load_embedder(embedder, device, batch_size)
-    nli = _load_model(model, device)
+    nli = _load_model(model, device, backend, quantize)
 
     claim_views = _embed_views(embedder, claim_sentences, show_progress)
     if all_vs_all:
@@ -311,6 +324,8 @@ def check(
     )
     if all_vs_all:
         pairs = _unordered(pairs)
+    else:
+        pairs = _drop_mirrored(pairs, claim_sentences, evidence_sentences)
     logger.info("Found %d candidate pair(s) with similarity >= %.2f", len(pairs), min_similarity)
 
     findings = classify_pairs(
@@ -389,3 +404,22 @@ def _unordered(pairs: list[tuple[int, int, float]]) -> list[tuple[int, int, floa
         key = (min(i, j), max(i, j))
         seen[key] = max(sim, seen.get(key, -1.0))
     return [(i, j, sim) for (i, j), sim in sorted(seen.items())]
+
+
+def _sentence_key(sentence: Sentence) -> tuple[str, int, int]:
+    return (sentence.source, sentence.start, sentence.end)
+
+
+def _drop_mirrored(pairs: list[tuple[int, int, float]], claims: Sequence[Sentence],
+                   evidence: Sequence[Sentence]) -> list[tuple[int, int, float]]:
+    """Where the same sentences stand on both sides (a document checked against itself),
+    keep A against B and drop B against A: both directions are compared for each pair anyway."""
+    seen: set[tuple] = set()
+    kept = []
+    for i, j, sim in pairs:
+        a, b = _sentence_key(claims[i]), _sentence_key(evidence[j])
+        if (b, a) in seen:
+            continue
+        seen.add((a, b))
+        kept.append((i, j, sim))
+    return kept

@@ -154,6 +154,9 @@ def test_same_file_as_claims_and_evidence_is_never_paired_with_itself(tiny_model
     result = _all([path], [path], tiny_model, embedder, min_similarity=0.0)
     assert result.findings
     assert all((f.claim.start, f.claim.end) != (f.evidence.start, f.evidence.end) for f in result.findings)
+    # Each pair of sentences once: A against B, never also B against A.
+    spans = [((f.claim.start, f.evidence.start)) for f in result.findings]
+    assert len(spans) == len({tuple(sorted(s)) for s in spans})
 
 
 def test_reads_files_directories_and_encodings(tmp_path):
@@ -229,3 +232,24 @@ def test_shipped_model_reports_the_seed_contradiction(shipped_model_dir, embedde
         "withdraw" in f.claim.text and f.evidence.speaker and "Wallace" in f.evidence.speaker
         for f in result.contradictions
     )
+
+
+@pytest.mark.slow
+def test_shipped_model_on_the_seed_article_against_itself(shipped_model_dir, embedder, seed_article):
+    """Moscow's stated withdrawal against the defence secretary's "no evidence of withdrawal" is
+    reported as a contradiction with confidence >= 0.7, and the report stays short (<= 8 pairs)."""
+    result = check([seed_article], [seed_article], model=shipped_model_dir, embedder=embedder,
+                   device="cpu", threshold=0.7)
+    found = result.contradictions
+    assert len(found) <= 8, [(f.claim.text, f.evidence.text) for f in found]
+
+    def is_dispute(f):
+        texts = {f.claim.text, f.evidence.text}
+        moscow = any(t.startswith("Moscow said it was withdrawing") for t in texts)
+        wallace = any("no evidence of withdrawal" in t for t in texts)
+        return moscow and wallace
+
+    disputes = [f for f in found if is_dispute(f)]
+    assert disputes, [(f.claim.text[:60], f.evidence.text[:60], f.confidence) for f in found]
+    speakers = {disputes[0].claim.speaker, disputes[0].evidence.speaker}
+    assert any(s and "Moscow" in s for s in speakers) and any(s and "Wallace" in s for s in speakers)
