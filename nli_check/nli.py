@@ -2,6 +2,13 @@
 
 Labels come from the model's ``config.id2label``; probabilities are always returned in the
 canonical order :data:`nli_check.labels.LABELS` (contradiction, entailment, neutral).
+
+Two backends run the same batching loop and differ only in the forward call: ``torch``
+(fp32, bf16 autocast on CUDA, or int8 dynamic quantisation of the Linear layers on CPU) and
+``onnx`` (ONNX Runtime on CPU, fp32 or int8 dynamic quantisation of the exported graph). The
+ONNX export is made once per model and cached under :func:`onnx_cache_dir`, keyed by a hash of
+the model's config and weights. ``backend="auto"`` and ``quantize="auto"`` pick
+:func:`default_mode`: the fastest mode that kept accuracy on the dev sample (``scripts/bench.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,13 @@ logger = logging.getLogger(__name__)
 CALIBRATION_FILE = "calibration.json"
 #: Logit given to a class the model does not have (a two-way model's neutral).
 _ABSENT_LOGIT = -1e4
+#: Inference backends; "auto" picks :func:`default_mode`.
+BACKENDS = ("torch", "onnx")
+#: Quantisation modes; "auto" picks :func:`default_mode`.
+QUANTIZATIONS = ("int8", "none")
+#: ONNX opset of exported graphs (part of the cache key: a new opset exports again).
+ONNX_OPSET = 17
+ONNX_INSTALL_HINT = "pip install nli-check[onnx]"
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,10 @@ class NLIModel:
     model. Only safetensors weights are loaded and remote code is never run unless
     ``trust_remote_code=True``.
 
+    ``backend`` is ``torch`` or ``onnx`` (ONNX Runtime, CPU; needs ``pip install nli-check[onnx]``)
+    and ``quantize`` is ``int8`` or ``None``; ``"auto"`` for either picks :func:`default_mode`.
+    Labels, windowing and temperature are the same whatever the backend.
+
     Example::
 
         model = NLIModel()
@@ -81,6 +99,7 @@ class NLIModel:
         trust_remote_code: bool = False,
         temperature: float | None = None,
         quantize: str | None = None,
+        backend: str = "torch",
     ) -> None:
         import torch
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
@@ -124,24 +143,42 @@ class NLIModel:
             )
             raise NLICheckError(f"cannot load model {source!r} ({hint}): give a local model directory") from exc
         self.label_index = map_model_labels(getattr(config, "id2label", None), source=f"model {source}")
+        self.backend, self.quantize = resolve_mode(backend, quantize, self.device)
+        if self.quantize == "int8" and self.device.type != "cpu":
+            raise NLICheckError("--quantize int8 runs on the CPU only: drop it or use --device cpu")
+        if self.backend == "onnx":
+            if self.device.type != "cpu":
+                raise NLICheckError("--backend onnx runs on the CPU only: use --backend torch on a GPU")
+            _import_onnxruntime()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, **load_kwargs)
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                source, config=config, use_safetensors=True, dtype=torch.float32, **load_kwargs
-            )
         except (OSError, ValueError) as exc:
             raise NLICheckError(f"cannot load model {source!r}: {str(exc).splitlines()[0]}") from exc
-        self.model.eval()
-        self.quantize = quantize
-        if quantize == "int8":
-            if self.device.type != "cpu":
-                raise NLICheckError("--quantize int8 runs on the CPU only: drop it or use --device cpu")
-            self.model = torch.ao.quantization.quantize_dynamic(
-                self.model, {torch.nn.Linear}, dtype=torch.qint8
+        self._input_names = ["input_ids", "attention_mask"]
+        if "token_type_ids" in self.tokenizer.model_input_names:
+            self._input_names.append("token_type_ids")
+
+        def load_torch(**extra):
+            try:
+                return AutoModelForSequenceClassification.from_pretrained(
+                    source, config=config, use_safetensors=True, dtype=torch.float32,
+                    **load_kwargs, **extra,
+                ).eval()
+            except (OSError, ValueError) as exc:
+                raise NLICheckError(f"cannot load model {source!r}: {str(exc).splitlines()[0]}") from exc
+
+        if self.backend == "torch":
+            self.model = load_torch()
+            if self.quantize == "int8":
+                self.model = _quantize_torch(self.model)
+            self.model.to(self.device)
+            self._forward = _TorchForward(self.model, self.device, self._input_names)
+        else:
+            self.model = None
+            self.onnx_path = _onnx_model(
+                source if local else None, config, self._input_names, self.quantize, load_torch
             )
-        elif quantize not in (None, "none"):
-            raise NLICheckError(f"unknown quantization {quantize!r}: use int8 or none")
-        self.model.to(self.device)
+            self._forward = _OnnxForward(self.onnx_path, self._input_names)
 
         model_max = getattr(config, "max_position_embeddings", 512) or 512
         tok_max = getattr(self.tokenizer, "model_max_length", model_max) or model_max
@@ -149,7 +186,7 @@ class NLIModel:
         if self.max_length < 16:
             raise NLICheckError(f"max_length {self.max_length} is too small: use at least 16")
         self._num_special = self.tokenizer.num_special_tokens_to_add(pair=True)
-        self._uses_token_types = "token_type_ids" in self.tokenizer.model_input_names
+        self._uses_token_types = "token_type_ids" in self._input_names
 
         if temperature is None and local:
             temperature = read_calibration(source).get("temperature")
@@ -241,8 +278,8 @@ class NLIModel:
         return [(p, h) for h in hyp_parts for p in prem_parts]
 
     def _run(self, pairs, batch_size, max_tokens, show_progress, apply_temperature):
-        import torch
-
+        """Logits in :data:`LABELS` order: tokenise all pairs, sort them by length, cut the order
+        into batches under a token budget, run each through the backend, restore input order."""
         if not pairs:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         enc = self.tokenizer(
@@ -263,56 +300,48 @@ class NLIModel:
 
         pad_id = self.tokenizer.pad_token_id or 0
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        cuda = self.device.type == "cuda"
         progress = None
         if show_progress:
             from tqdm.auto import tqdm
 
             progress = tqdm(total=len(pairs), desc="NLI", unit="pair", leave=False)
-        with torch.inference_mode():
-            for batch in batches:
-                width = int(lengths[batch].max())
-                input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                token_types = torch.zeros((len(batch), width), dtype=torch.long) if types else None
-                for row, index in enumerate(batch):
-                    n = int(lengths[index])
-                    input_ids[row, :n] = torch.as_tensor(ids[index])
-                    mask[row, :n] = 1
-                    if token_types is not None:
-                        token_types[row, :n] = torch.as_tensor(types[index])
-                inputs = {"input_ids": input_ids, "attention_mask": mask}
+        for batch in batches:
+            width = int(lengths[batch].max())
+            input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            token_types = np.zeros((len(batch), width), dtype=np.int64) if types else None
+            for row, index in enumerate(batch):
+                n = int(lengths[index])
+                input_ids[row, :n] = ids[index]
+                mask[row, :n] = 1
                 if token_types is not None:
-                    inputs["token_type_ids"] = token_types
-                inputs = {k: v.to(self.device, non_blocking=True) for k, v in inputs.items()}
-                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-                    logits = self.model(**inputs).logits.float()
-                out[batch] = self._canonical(logits).cpu().numpy()
-                if progress is not None:
-                    progress.update(len(batch))
+                    token_types[row, :n] = types[index]
+            inputs = [input_ids, mask] + ([token_types] if token_types is not None else [])
+            out[batch] = self._canonical(self._forward(inputs))
+            if progress is not None:
+                progress.update(len(batch))
         if progress is not None:
             progress.close()
         if apply_temperature and self.temperature != 1.0:
             out = out / self.temperature
         return out
 
-    def _canonical(self, logits):
-        import torch
-
-        cols = []
-        for name in LABELS:
+    def _canonical(self, logits: np.ndarray) -> np.ndarray:
+        """The model's logits with columns in :data:`LABELS` order; absent classes get a very low logit."""
+        out = np.full((len(logits), len(LABELS)), _ABSENT_LOGIT, dtype=np.float32)
+        for column, name in enumerate(LABELS):
             index = self.label_index.get(name)
-            if index is None:
-                cols.append(torch.full_like(logits[:, 0], _ABSENT_LOGIT))
-            else:
-                cols.append(logits[:, index])
-        return torch.stack(cols, dim=1)
+            if index is not None:
+                out[:, column] = logits[:, index]
+        return out
 
     # ------------------------------------------------------------------ saving
     def save_pretrained(self, path: str | os.PathLike) -> None:
         """Save weights (safetensors), tokenizer and calibration to a model directory."""
         if self.quantize:
             raise NLICheckError("a quantized model cannot be saved: load it without --quantize")
+        if self.model is None:
+            raise NLICheckError("an ONNX-backed model cannot be saved: load it with backend='torch'")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(path, safe_serialization=True)
@@ -321,7 +350,11 @@ class NLIModel:
             write_calibration(path, {"temperature": self.temperature})
 
     def __repr__(self) -> str:
-        return f"NLIModel({self.name!r}, device={str(self.device)!r}, temperature={self.temperature:.3f})"
+        mode = self.backend + (f", {self.quantize}" if self.quantize else "")
+        return (
+            f"NLIModel({self.name!r}, device={str(self.device)!r}, backend={mode!r}, "
+            f"temperature={self.temperature:.3f})"
+        )
 
 
 def _spans(text: str, offsets, room: int, stride_fraction: float) -> list[str]:
@@ -341,6 +374,253 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------- modes
+#: What ``quantize="auto"`` means on the CPU. int8 is the default only where it kept accuracy
+#: within 0.5 points of fp32 on the dev sample of ``scripts/bench.py`` (docs/bench-cpu.json).
+CPU_DEFAULT_QUANTIZE: str | None = None
+
+
+def onnxruntime_available() -> bool:
+    """Whether ONNX Runtime can be imported (the ``[onnx]`` extra is installed)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def default_mode(device=None) -> tuple[str, str | None]:
+    """``(backend, quantize)`` used for ``"auto"``: the fastest mode that kept accuracy.
+
+    On a GPU: torch (bf16 autocast). On the CPU: ONNX Runtime where it is installed (else
+    torch), quantised as :data:`CPU_DEFAULT_QUANTIZE` says.
+    """
+    if device is not None and getattr(device, "type", str(device).split(":")[0]) != "cpu":
+        return "torch", None
+    return ("onnx" if onnxruntime_available() else "torch"), CPU_DEFAULT_QUANTIZE
+
+
+def resolve_mode(backend: str | None, quantize: str | None, device=None) -> tuple[str, str | None]:
+    """Validate ``backend`` and ``quantize`` and resolve ``"auto"``; ``"none"`` becomes ``None``."""
+    backend = (backend or "torch").lower()
+    quantize = None if quantize is None else str(quantize).lower()
+    if backend not in (*BACKENDS, "auto"):
+        raise NLICheckError(f"unknown backend {backend!r}: use torch, onnx or auto")
+    if quantize not in (None, *QUANTIZATIONS, "auto"):
+        raise NLICheckError(f"unknown quantization {quantize!r}: use int8, none or auto")
+    auto_backend, auto_quantize = default_mode(device)
+    if backend == "auto":
+        backend = auto_backend
+    if quantize == "auto":
+        quantize = auto_quantize
+    quantize = None if quantize == "none" else quantize
+    return backend, quantize
+
+
+def cpu_threads() -> int:
+    """Threads for CPU inference: torch's intra-op count (the physical cores, or OMP_NUM_THREADS)."""
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise NLICheckError(
+            f"the onnx backend needs ONNX Runtime, which is not installed: {ONNX_INSTALL_HINT} "
+            "(or use --backend torch)"
+        ) from None
+    return onnxruntime
+
+
+def _quantize_torch(model):
+    """int8 dynamic quantisation of the Linear layers (weights int8, activations quantised per batch)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+class _TorchForward:
+    """The torch backend's forward call: int64 arrays in, float32 logits (model order) out."""
+
+    def __init__(self, model, device, names: list[str]) -> None:
+        self.model, self.device, self.names = model, device, names
+
+    def __call__(self, arrays: list[np.ndarray]) -> np.ndarray:
+        import torch
+
+        cuda = self.device.type == "cuda"
+        with torch.inference_mode():
+            inputs = {
+                name: torch.from_numpy(array).to(self.device, non_blocking=cuda)
+                for name, array in zip(self.names, arrays)
+            }
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+                logits = self.model(**inputs).logits
+            return logits.float().cpu().numpy()
+
+
+class _OnnxForward:
+    """The ONNX Runtime backend's forward call, on the CPU with :func:`cpu_threads` threads."""
+
+    def __init__(self, path: Path, names: list[str]) -> None:
+        ort = _import_onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = cpu_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise NLICheckError(
+                f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}; delete it to export again"
+            ) from exc
+        self.names = names
+
+    def __call__(self, arrays: list[np.ndarray]) -> np.ndarray:
+        logits = self.session.run(["logits"], dict(zip(self.names, arrays)))[0]
+        return np.asarray(logits, dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------- ONNX export
+def onnx_cache_dir() -> Path:
+    """Where exported ONNX models are kept: ``$NLI_CHECK_CACHE/onnx``, else
+    ``$XDG_CACHE_HOME/nli-check/onnx``, else ``~/.cache/nli-check/onnx``."""
+    root = os.environ.get("NLI_CHECK_CACHE")
+    if not root:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nli-check"
+    return Path(root).expanduser() / "onnx"
+
+
+def _files_key(model_dir: Path) -> str:
+    """A hash of a model directory's config and safetensors weights."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in [model_dir / "config.json", *sorted(model_dir.glob("*.safetensors"))]:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()[:20]
+
+
+def _state_key(model) -> str:
+    """A hash of a loaded model's config and weights (for hub models, whose files are not ours)."""
+    import hashlib
+
+    digest = hashlib.sha256(model.config.to_json_string().encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode() + b"\0")
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:20]
+
+
+def _onnx_model(model_dir: str | None, config, names: list[str], quantize: str | None, load_torch) -> Path:
+    """The cached ONNX graph for this model (int8 when ``quantize == "int8"``), exported and
+    quantised on first use. ``load_torch(**kwargs)`` loads the torch model when one is needed."""
+    key = _files_key(Path(model_dir)) if model_dir else _state_key(load_torch())
+    folder = onnx_cache_dir() / key
+    fp32 = folder / f"model-opset{ONNX_OPSET}.onnx"
+    int8 = folder / f"model-opset{ONNX_OPSET}-int8.onnx"
+    target = int8 if quantize == "int8" else fp32
+    if target.exists():
+        logger.debug("Using the cached ONNX model %s", target)
+        return target
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NLICheckError(
+            f"cannot create the ONNX cache {folder} ({exc.strerror}): set NLI_CHECK_CACHE to a writable folder"
+        ) from exc
+    if not fp32.exists():
+        logger.info("Exporting the NLI model to ONNX (once per model): %s", fp32)
+        # Eager attention exports as plain ops, which ONNX Runtime fuses into its Attention kernel.
+        _export_onnx(load_torch(attn_implementation="eager"), names, fp32)
+    if quantize == "int8":
+        logger.info("Quantising the ONNX model to int8 (once per model): %s", int8)
+        _quantize_onnx(fp32, int8)
+    (folder / "source.json").write_text(
+        json.dumps({"model": getattr(config, "_name_or_path", None) or model_dir, "inputs": names}) + "\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+def _export_onnx(model, names: list[str], path: Path) -> None:
+    import warnings
+
+    import torch
+
+    try:
+        import onnx  # noqa: F401  (the exporter needs it)
+    except ImportError:
+        raise NLICheckError(f"exporting to ONNX needs the onnx package: {ONNX_INSTALL_HINT}") from None
+
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *tensors):
+            return self.inner(**dict(zip(names, tensors))).logits
+
+    wrapper = LogitsOnly(model).eval()
+    # A padded row in the example batch, so the traced graph keeps the attention-mask path.
+    mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3])
+    example = {"input_ids": torch.full((2, 8), 1000) * mask, "attention_mask": mask,
+               "token_type_ids": torch.tensor([[0] * 4 + [1] * 4, [0] * 3 + [1] * 2 + [0] * 3])}
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    axes["logits"] = {0: "batch"}
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python code
+            torch.onnx.export(
+                wrapper, tuple(example[name] for name in names), str(tmp), input_names=names,
+                output_names=["logits"], dynamic_axes=axes, opset_version=ONNX_OPSET, dynamo=False,
+            )
+        os.replace(tmp, path)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, NLICheckError):
+            raise
+        raise NLICheckError(
+            f"cannot export the model to ONNX ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}): "
+            "use --backend torch"
+        ) from exc
+
+
+def _quantize_onnx(source: Path, target: Path) -> None:
+    """int8 dynamic quantisation of the graph's MatMul/Attention weights (per output channel)."""
+    _import_onnxruntime()
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    pre = target.with_name(f"{target.name}.{os.getpid()}.pre.tmp")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        quant_pre_process(str(source), str(pre), skip_symbolic_shape=True)
+        quantize_dynamic(
+            str(pre), str(tmp), weight_type=QuantType.QInt8, per_channel=QUANTIZE_PER_CHANNEL,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        os.replace(tmp, target)
+    finally:
+        pre.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+
+
+#: Per-channel int8 weights for the ONNX graph (set from the accuracy measured by scripts/bench.py).
+QUANTIZE_PER_CHANNEL = False
 
 
 def read_calibration(model_dir: str | os.PathLike) -> dict:

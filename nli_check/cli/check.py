@@ -24,6 +24,12 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
                    "[default: the shipped nli-minilm-l6]")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
               help="Where to run the models; auto uses CUDA when present.")
+@click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto",
+              show_default=True,
+              help="NLI inference backend; onnx (ONNX Runtime, CPU) needs pip install nli-check[onnx]. "
+                   "auto: the fastest that kept accuracy.")
+@click.option("--quantize", type=click.Choice(["auto", "int8", "none"]), default="auto",
+              show_default=True, help="int8 dynamic quantisation of the NLI model (CPU only).")
 @click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True,
               help="Evidence sentences compared with each claim.")
 @click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.4, show_default=True,
@@ -44,7 +50,7 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Exit with status 3 when a contradiction is reported.")
 @click.pass_context
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
-          device: str, top_k: int, min_similarity: float, threshold: float, show: str, fmt: str,
+          device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float, show: str, fmt: str,
           output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool) -> None:
     """Find claims that the evidence contradicts or supports.
 
@@ -59,6 +65,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
         nli-check check a.txt b.txt c.md
         cat draft.txt | nli-check check - -e wire.txt --format json
         nli-check check seeds/draft.txt -e seeds/sources --show all -o report.md -f markdown
+        nli-check check draft.txt -e sources/ --backend onnx --quantize int8
 
     \b
     Exit codes:
@@ -82,6 +89,8 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
             threshold=threshold,
             show=show,
             device=device,
+            backend=backend,
+            quantize=quantize,
             batch_size=batch_size,
             encoding=encoding,
             show_progress=show_progress(ctx),

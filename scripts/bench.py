@@ -1,0 +1,326 @@
+"""Benchmark nli-check's NLI stage against sentence-transformers' CrossEncoder, honestly.
+
+Same model, same pairs (a fixed, seeded sample of held-out dev pairs), same machine, one run.
+The contenders alternate in rounds (A B C A B C ...) so machine drift hits them all; each
+contender's pairs/s is the median over rounds, with its accuracy on the labelled sample, so
+speed never hides a quality loss. Also timed: ``nli-check --help``, a cold ``nli-check check``
+on the demo, and embedding throughput against ``SentenceTransformer.encode`` defaults.
+
+    python scripts/bench.py --output docs/bench-cpu.json
+    python scripts/bench.py --n 300 --rounds 1 --model /path/to/model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "nli-data"
+#: Held-out dev data of the default model: (file, held-out fraction by pair hash, or None for all).
+DEFAULT_DATA = (
+    ("snli_dev.jsonl.gz", 0.2),
+    ("lingnli_val.jsonl.gz", None),
+    ("fever_nli_dev.jsonl.gz", 0.15),
+)
+DEMO = ["seeds/draft.txt", "-e", "seeds/sources"]
+
+logger = logging.getLogger("bench")
+
+
+# ---------------------------------------------------------------------------- helpers
+def load_sample(files: list[tuple[Path, float | None]], n: int, seed: int):
+    """``n`` pairs drawn evenly from ``files`` with a seeded RNG: (pairs, labels, set names)."""
+    from nli_check.data import read_pairs, split_pairs
+
+    per_file = [n // len(files) + (1 if i < n % len(files) else 0) for i in range(len(files))]
+    pairs, labels, names = [], [], []
+    for (path, holdout), count in zip(files, per_file):
+        data = read_pairs(path)
+        if holdout:
+            data = split_pairs(data, holdout, "dev")
+        rng = random.Random(f"{seed}:{path.name}")
+        picked = sorted(rng.sample(range(len(data)), min(count, len(data))))
+        pairs += [(data.premises[i], data.hypotheses[i]) for i in picked]
+        labels += [data.labels[i] for i in picked]
+        names += [data.name] * len(picked)
+    order = list(range(len(pairs)))
+    random.Random(seed).shuffle(order)  # interleave the sources, as a real batch would be
+    return [pairs[i] for i in order], [labels[i] for i in order], [names[i] for i in order]
+
+
+def accuracy(probs: np.ndarray, labels: list[str], names: list[str]) -> dict:
+    """Accuracy per source set (scored by nli_check.evaluation), and over the whole sample."""
+    from nli_check.evaluation import metrics_from_probabilities
+
+    per_set, correct = {}, 0.0
+    for name in sorted(set(names)):
+        rows = [i for i, x in enumerate(names) if x == name]
+        metrics = metrics_from_probabilities(probs[rows], [labels[i] for i in rows])
+        per_set[name] = round(metrics["accuracy"], 4)
+        correct += metrics["accuracy"] * len(rows)
+    return {"accuracy": round(correct / len(labels), 4), "per_set": per_set}
+
+
+def canonical_probs(logits: np.ndarray, label_index: dict) -> np.ndarray:
+    """CrossEncoder logits (the model's order) as probabilities in nli-check's label order."""
+    from nli_check.labels import LABELS
+
+    cols = [logits[:, label_index[name]] if name in label_index else np.full(len(logits), -1e4)
+            for name in LABELS]
+    z = np.stack(cols, axis=1)
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - started, out
+
+
+def process_seconds(argv: list[str], runs: int, env: dict) -> list[float]:
+    """Wall time of a fresh process, start to exit, ``runs`` times."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        if done.returncode not in (0, 3):
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+    return times
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="NLI model directory [default: the shipped model]")
+    parser.add_argument("--data", nargs="+", type=Path, default=None,
+                        help="labelled pair files [default: held-out snli_dev, lingnli_val, fever_nli_dev "
+                             "from ../shared/nli-data]")
+    parser.add_argument("--n", type=int, default=5000, help="pairs in the sample")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the alternating contenders")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes per start-up timing")
+    parser.add_argument("--skip-cli", action="store_true", help="skip the start-up timings")
+    parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for noisy in ("nli_check", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)  # no progress bars or load notices
+
+    import torch
+    from sentence_transformers import CrossEncoder, SentenceTransformer
+
+    from nli_check.devices import resolve_device
+    from nli_check.embed import Embedder
+    from nli_check.models import default_model_path, minilm_path
+    from nli_check.nli import NLIModel, cpu_threads, default_mode, onnxruntime_available
+
+    # 1. Model, device and data.
+    model_dir = Path(args.model) if args.model else default_model_path()
+    device = resolve_device(args.device)
+    if args.data:
+        files = [(path, None) for path in args.data]
+    else:
+        if not SHARED_DATA.is_dir():
+            print(f"bench: {SHARED_DATA} is absent: the dev pairs live in ../shared/nli-data; "
+                  "pass --data FILE... with labelled pair files", file=sys.stderr)
+            return 1
+        files = [(SHARED_DATA / name, holdout) for name, holdout in DEFAULT_DATA]
+    pairs, labels, names = load_sample(files, args.n, args.seed)
+    logger.info("Sample: %d pairs from %s", len(pairs), ", ".join(sorted(set(names))))
+
+    # 2. The contenders, each loaded once (load time recorded) and warmed up.
+    cuda = device.type == "cuda"
+    modes = [("torch", None)] if cuda else [("torch", None), ("torch", "int8")]
+    if not cuda and onnxruntime_available():
+        modes += [("onnx", None), ("onnx", "int8")]
+    contenders: dict[str, dict] = {}
+    load_s, baseline = timed(lambda: CrossEncoder(str(model_dir), device=str(device), local_files_only=True))
+    first = NLIModel(model_dir, device=str(device))
+    baseline.max_length = first.max_length  # the same truncation length for both
+    label_index = first.label_index
+    contenders["CrossEncoder.predict (baseline)"] = {
+        "run": lambda: canonical_probs(baseline.predict(pairs, batch_size=32, show_progress_bar=False),
+                                       label_index),
+        "load_seconds": load_s, "mode": "sentence-transformers, batch_size=32",
+    }
+    for backend, quantize in modes:
+        load_s, model = timed(lambda b=backend, q=quantize: NLIModel(model_dir, device=str(device),
+                                                                     backend=b, quantize=q))
+        label = f"nli-check {backend} {quantize or ('bf16' if cuda else 'fp32')}"
+        # On a GPU, larger token-budget batches keep it busy; on the CPU the defaults.
+        kwargs = {"batch_size": 256, "max_tokens": 32768} if cuda else {}
+        contenders[label] = {"run": lambda m=model, k=kwargs: m.predict_proba(pairs, **k), "load_seconds": load_s,
+                             "mode": f"backend={backend} quantize={quantize or 'none'}", "model": model}
+    for entry in contenders.values():
+        warm = pairs[:64]
+        if "model" in entry:
+            entry["model"].predict_proba(warm)
+        else:
+            baseline.predict(warm, batch_size=32, show_progress_bar=False)
+
+    # 3. Rounds: A B C ... A B C ..., every contender on all pairs each round.
+    for round_index in range(args.rounds):
+        for name, entry in contenders.items():
+            seconds, probs = timed(entry["run"])
+            entry.setdefault("seconds", []).append(seconds)
+            entry["probs"] = probs
+            logger.info("round %d  %-34s %8.1f pairs/s", round_index + 1, name, len(pairs) / seconds)
+
+    # 4. Speed and accuracy per contender.
+    results, reference = {}, None
+    for name, entry in contenders.items():
+        median = statistics.median(entry["seconds"])
+        acc = accuracy(entry["probs"], labels, names)
+        if reference is None and "model" in entry:
+            reference = entry["probs"]
+        results[name] = {
+            "mode": entry["mode"],
+            "pairs_per_second": len(pairs) / median,
+            "seconds": entry["seconds"],
+            "load_seconds": entry["load_seconds"],
+            **acc,
+        }
+    base = results["CrossEncoder.predict (baseline)"]
+    fp32 = next(r for n, r in results.items() if n.startswith("nli-check torch"))
+    for name, entry in contenders.items():
+        r = results[name]
+        r["speedup"] = r["pairs_per_second"] / base["pairs_per_second"]
+        r["accuracy_delta_points"] = round(100 * (r["accuracy"] - fp32["accuracy"]), 2)
+        r["argmax_agreement_with_fp32"] = float((entry["probs"].argmax(1) == reference.argmax(1)).mean())
+
+    # The fastest nli-check mode whose accuracy is within 0.5 points of fp32: the default to use.
+    keeps = [n for n, r in results.items() if "model" in contenders[n] and abs(r["accuracy_delta_points"]) <= 0.5]
+    recommended = max(keeps, key=lambda n: results[n]["pairs_per_second"])
+    best = contenders[recommended]["model"]
+    recommended_mode = {"contender": recommended, "backend": best.backend, "quantize": best.quantize or "none"}
+
+    # 5. Threads: the fastest nli-check mode at 1 thread and at the default count (CPU only).
+    threads = {}
+    if not cuda:
+        fastest = max((n for n in results if n.startswith("nli-check")), key=lambda n: results[n]["pairs_per_second"])
+        subset = pairs[: min(len(pairs), 1000)]
+        default_threads = cpu_threads()
+        for count in sorted({1, default_threads, os.cpu_count() or default_threads}):
+            torch.set_num_threads(count)
+            model = contenders[fastest]["model"]
+            if model.backend == "onnx":
+                model = NLIModel(model_dir, device="cpu", backend="onnx", quantize=model.quantize)
+            seconds, _ = timed(lambda m=model: m.predict_proba(subset))
+            threads[str(count)] = len(subset) / seconds
+        torch.set_num_threads(default_threads)
+        threads = {"mode": fastest, "pairs": len(subset), "pairs_per_second_by_threads": threads}
+
+    # 6. Embedding throughput: nli-check's Embedder against SentenceTransformer.encode defaults.
+    sentences = list(dict.fromkeys(s for pair in pairs for s in pair))[: max(1000, len(pairs))]
+    embedder = Embedder(device=str(device))
+    st = SentenceTransformer(str(minilm_path()), device=str(device), local_files_only=True)
+    embedder.embed(sentences[:64])
+    st.encode(sentences[:64])
+    embed = {"sentences": len(sentences), "nli_check_embedder": [], "sentence_transformers_encode": []}
+    for _ in range(max(1, args.rounds)):
+        embed["nli_check_embedder"].append(len(sentences) / timed(lambda: embedder.embed(sentences))[0])
+        embed["sentence_transformers_encode"].append(len(sentences) / timed(lambda: st.encode(sentences))[0])
+    for key in ("nli_check_embedder", "sentence_transformers_encode"):
+        embed[key] = statistics.median(embed[key])
+
+    # 7. Start-up: `nli-check --help` and a cold `nli-check check` on the demo, fresh processes.
+    startup = {}
+    if not args.skip_cli:
+        script = Path(sys.executable).parent / "nli-check"  # the installed entry point
+        exe = [str(script)] if script.exists() else [sys.executable, "-m", "nli_check"]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        model_args = ["--model", str(model_dir)] if args.model else []
+        startup["help_seconds"] = statistics.median(process_seconds([*exe, "--help"], 5, env))
+        runs = {"default": [],
+                f"{recommended_mode['backend']} {recommended_mode['quantize']}":
+                    ["--backend", recommended_mode["backend"], "--quantize", recommended_mode["quantize"]],
+                "torch none": ["--backend", "torch", "--quantize", "none"]}
+        for extra in runs.values():  # once untimed, so an ONNX export is cached before timing
+            subprocess.run([*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra],
+                           cwd=REPO, env=env, capture_output=True)
+        for label, extra in runs.items():
+            argv = [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra]
+            startup[f"check_demo_seconds ({label})"] = statistics.median(process_seconds(argv, args.cold_runs, env))
+
+    # 8. Report.
+    auto_backend, auto_quantize = default_mode(device)
+    report = {
+        "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]]),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": cpu_threads(),
+            "device": str(device),
+            "gpu": torch.cuda.get_device_name(device) if cuda else None,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "onnxruntime": _version("onnxruntime"),
+            "transformers": _version("transformers"),
+            "sentence_transformers": _version("sentence_transformers"),
+        },
+        "model": str(model_dir),
+        "max_length": first.max_length,
+        "sample": {"pairs": len(pairs), "seed": args.seed, "rounds": args.rounds,
+                   "files": [{"path": str(p), "held_out_fraction": h} for p, h in files],
+                   "sets": {name: names.count(name) for name in sorted(set(names))}},
+        "default_mode": {"backend": auto_backend, "quantize": auto_quantize or "none"},
+        "recommended_mode": recommended_mode,
+        "contenders": results,
+        "threads": threads,
+        "embedding": embed,
+        "startup": startup,
+    }
+    rows = [[name, r["mode"], f"{r['pairs_per_second']:.1f}", f"{r['speedup']:.2f}x",
+             f"{100 * r['accuracy']:.2f}", f"{r['accuracy_delta_points']:+.2f}"]
+            for name, r in results.items()]
+    print(f"NLI on {device} ({report['machine']['processor']}, {os.cpu_count()} CPUs, "
+          f"{cpu_threads()} threads): {len(pairs)} pairs, median of {args.rounds} round(s), model {model_dir.name}")
+    print(table(rows, ["contender", "mode", "pairs/s", "vs baseline", "accuracy %", "Δ vs fp32 (pts)"]))
+    if threads:
+        print(f"\nthreads ({threads['mode']}, {threads['pairs']} pairs): "
+              + ", ".join(f"{k}: {v:.1f} pairs/s" for k, v in threads["pairs_per_second_by_threads"].items()))
+    print(f"\nembedding ({embed['sentences']} sentences): nli-check Embedder {embed['nli_check_embedder']:.1f}/s, "
+          f"SentenceTransformer.encode {embed['sentence_transformers_encode']:.1f}/s")
+    for key, value in startup.items():
+        print(f"{key}: {value:.2f} s")
+    print(f"default mode on {device.type}: backend={auto_backend} quantize={auto_quantize or 'none'}; "
+          f"fastest within 0.5 accuracy points of fp32: {recommended}")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        logger.info("Wrote %s", args.output)
+    return 0
+
+
+def _version(module: str) -> str | None:
+    try:
+        return __import__(module).__version__
+    except ImportError:
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
