@@ -148,7 +148,9 @@ class NLIModel:
             raise NLICheckError("--quantize int8 runs on the CPU only: drop it or use --device cpu")
         if self.backend == "onnx":
             if self.device.type != "cpu":
-                raise NLICheckError("--backend onnx runs on the CPU only: use --backend torch on a GPU")
+                raise NLICheckError(
+                    "--backend onnx runs on the CPU only: use --backend torch on a GPU"
+                )
             _import_onnxruntime()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, **load_kwargs)
@@ -327,7 +329,7 @@ class NLIModel:
         return out
 
     def _canonical(self, logits: np.ndarray) -> np.ndarray:
-        """The model's logits with columns in :data:`LABELS` order; absent classes get a very low logit."""
+        """Logits in :data:`LABELS` order; a class the model lacks gets a very low logit."""
         out = np.full((len(logits), len(LABELS)), _ABSENT_LOGIT, dtype=np.float32)
         for column, name in enumerate(LABELS):
             index = self.label_index.get(name)
@@ -341,7 +343,9 @@ class NLIModel:
         if self.quantize:
             raise NLICheckError("a quantized model cannot be saved: load it without --quantize")
         if self.model is None:
-            raise NLICheckError("an ONNX-backed model cannot be saved: load it with backend='torch'")
+            raise NLICheckError(
+                "an ONNX-backed model cannot be saved: load it with backend='torch'"
+            )
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(path, safe_serialization=True)
@@ -418,7 +422,7 @@ def resolve_mode(backend: str | None, quantize: str | None, device=None) -> tupl
 
 
 def cpu_threads() -> int:
-    """Threads for CPU inference: torch's intra-op count (the physical cores, or OMP_NUM_THREADS)."""
+    """Threads for CPU inference: torch's intra-op count (physical cores, or OMP_NUM_THREADS)."""
     import torch
 
     return max(1, torch.get_num_threads())
@@ -436,7 +440,7 @@ def _import_onnxruntime():
 
 
 def _quantize_torch(model):
-    """int8 dynamic quantisation of the Linear layers (weights int8, activations quantised per batch)."""
+    """int8 dynamic quantisation of the Linear layers (int8 weights, activations per batch)."""
     import warnings
 
     import torch
@@ -477,10 +481,13 @@ class _OnnxForward:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # onnxruntime raises its own exception types
             raise NLICheckError(
-                f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}; delete it to export again"
+                f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}; "
+                "delete it to export again"
             ) from exc
         self.names = names
 
@@ -523,7 +530,9 @@ def _state_key(model) -> str:
     return digest.hexdigest()[:20]
 
 
-def _onnx_model(model_dir: str | None, config, names: list[str], quantize: str | None, load_torch) -> Path:
+def _onnx_model(
+    model_dir: str | None, config, names: list[str], quantize: str | None, load_torch
+) -> Path:
     """The cached ONNX graph for this model (int8 when ``quantize == "int8"``), exported and
     quantised on first use. ``load_torch(**kwargs)`` loads the torch model when one is needed."""
     key = _files_key(Path(model_dir)) if model_dir else _state_key(load_torch())
@@ -538,7 +547,8 @@ def _onnx_model(model_dir: str | None, config, names: list[str], quantize: str |
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NLICheckError(
-            f"cannot create the ONNX cache {folder} ({exc.strerror}): set NLI_CHECK_CACHE to a writable folder"
+            f"cannot create the ONNX cache {folder} ({exc.strerror}): "
+            "set NLI_CHECK_CACHE to a writable folder"
         ) from exc
     if not fp32.exists():
         logger.info("Exporting the NLI model to ONNX (once per model): %s", fp32)
@@ -548,7 +558,7 @@ def _onnx_model(model_dir: str | None, config, names: list[str], quantize: str |
         logger.info("Quantising the ONNX model to int8 (once per model): %s", int8)
         _quantize_onnx(fp32, int8)
     (folder / "source.json").write_text(
-        json.dumps({"model": getattr(config, "_name_or_path", None) or model_dir, "inputs": names}) + "\n",
+        json.dumps({"model": config._name_or_path or model_dir, "inputs": names}) + "\n",
         encoding="utf-8",
     )
     return target
@@ -562,7 +572,9 @@ def _export_onnx(model, names: list[str], path: Path) -> None:
     try:
         import onnx  # noqa: F401  (the exporter needs it)
     except ImportError:
-        raise NLICheckError(f"exporting to ONNX needs the onnx package: {ONNX_INSTALL_HINT}") from None
+        raise NLICheckError(
+            f"exporting to ONNX needs the onnx package: {ONNX_INSTALL_HINT}"
+        ) from None
 
     class LogitsOnly(torch.nn.Module):
         def __init__(self, inner):
@@ -592,8 +604,9 @@ def _export_onnx(model, names: list[str], path: Path) -> None:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, NLICheckError):
             raise
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
         raise NLICheckError(
-            f"cannot export the model to ONNX ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}): "
+            f"cannot export the model to ONNX ({type(exc).__name__}: {first_line}): "
             "use --backend torch"
         ) from exc
 

@@ -46,7 +46,7 @@ def load_sample(files: list[tuple[Path, float | None]], n: int, seed: int):
 
     per_file = [n // len(files) + (1 if i < n % len(files) else 0) for i in range(len(files))]
     pairs, labels, names = [], [], []
-    for (path, holdout), count in zip(files, per_file):
+    for (path, holdout), count in zip(files, per_file, strict=True):
         data = read_pairs(path)
         if holdout:
             data = split_pairs(data, holdout, "dev")
@@ -77,8 +77,10 @@ def canonical_probs(logits: np.ndarray, label_index: dict) -> np.ndarray:
     """CrossEncoder logits (the model's order) as probabilities in nli-check's label order."""
     from nli_check.labels import LABELS
 
-    cols = [logits[:, label_index[name]] if name in label_index else np.full(len(logits), -1e4)
-            for name in LABELS]
+    cols = [
+        logits[:, label_index[name]] if name in label_index else np.full(len(logits), -1e4)
+        for name in LABELS
+    ]
     z = np.stack(cols, axis=1)
     z = np.exp(z - z.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
@@ -98,28 +100,47 @@ def process_seconds(argv: list[str], runs: int, env: dict) -> list[float]:
         done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
         times.append(time.perf_counter() - started)
         if done.returncode not in (0, 3):
-            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+            raise SystemExit(
+                f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-300:]}"
+            )
     return times
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def line(cells):
+        return "  ".join(
+            str(c).rjust(w) if i else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
 # ---------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="NLI model directory [default: the shipped model]")
-    parser.add_argument("--data", nargs="+", type=Path, default=None,
-                        help="labelled pair files [default: held-out snli_dev, lingnli_val, fever_nli_dev "
-                             "from ../shared/nli-data]")
+    parser.add_argument(
+        "--model", default=None, help="NLI model directory [default: the shipped model]"
+    )
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="labelled pair files [default: held-out snli_dev, lingnli_val, fever_nli_dev "
+        "from ../shared/nli-data]",
+    )
     parser.add_argument("--n", type=int, default=5000, help="pairs in the sample")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the alternating contenders")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the alternating contenders"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes per start-up timing")
+    parser.add_argument(
+        "--cold-runs", type=int, default=3, help="fresh processes per start-up timing"
+    )
     parser.add_argument("--skip-cli", action="store_true", help="skip the start-up timings")
     parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args()
@@ -142,8 +163,11 @@ def main() -> int:
         files = [(path, None) for path in args.data]
     else:
         if not SHARED_DATA.is_dir():
-            print(f"bench: {SHARED_DATA} is absent: the dev pairs live in ../shared/nli-data; "
-                  "pass --data FILE... with labelled pair files", file=sys.stderr)
+            print(
+                f"bench: {SHARED_DATA} is absent: the dev pairs live in ../shared/nli-data; "
+                "pass --data FILE... with labelled pair files",
+                file=sys.stderr,
+            )
             return 1
         files = [(SHARED_DATA / name, holdout) for name, holdout in DEFAULT_DATA]
     pairs, labels, names = load_sample(files, args.n, args.seed)
@@ -155,23 +179,34 @@ def main() -> int:
     if not cuda and onnxruntime_available():
         modes += [("onnx", None), ("onnx", "int8")]
     contenders: dict[str, dict] = {}
-    load_s, baseline = timed(lambda: CrossEncoder(str(model_dir), device=str(device), local_files_only=True))
+    load_s, baseline = timed(
+        lambda: CrossEncoder(str(model_dir), device=str(device), local_files_only=True)
+    )
     first = NLIModel(model_dir, device=str(device))
     baseline.max_length = first.max_length  # the same truncation length for both
     label_index = first.label_index
     contenders["CrossEncoder.predict (baseline)"] = {
-        "run": lambda: canonical_probs(baseline.predict(pairs, batch_size=32, show_progress_bar=False),
-                                       label_index),
-        "load_seconds": load_s, "mode": "sentence-transformers, batch_size=32",
+        "run": lambda: canonical_probs(
+            baseline.predict(pairs, batch_size=32, show_progress_bar=False), label_index
+        ),
+        "load_seconds": load_s,
+        "mode": "sentence-transformers, batch_size=32",
     }
     for backend, quantize in modes:
-        load_s, model = timed(lambda b=backend, q=quantize: NLIModel(model_dir, device=str(device),
-                                                                     backend=b, quantize=q))
+        load_s, model = timed(
+            lambda b=backend, q=quantize: NLIModel(
+                model_dir, device=str(device), backend=b, quantize=q
+            )
+        )
         label = f"nli-check {backend} {quantize or ('bf16' if cuda else 'fp32')}"
         # On a GPU, larger token-budget batches keep it busy; on the CPU the defaults.
         kwargs = {"batch_size": 256, "max_tokens": 32768} if cuda else {}
-        contenders[label] = {"run": lambda m=model, k=kwargs: m.predict_proba(pairs, **k), "load_seconds": load_s,
-                             "mode": f"backend={backend} quantize={quantize or 'none'}", "model": model}
+        contenders[label] = {
+            "run": lambda m=model, k=kwargs: m.predict_proba(pairs, **k),
+            "load_seconds": load_s,
+            "mode": f"backend={backend} quantize={quantize or 'none'}",
+            "model": model,
+        }
     for entry in contenders.values():
         warm = pairs[:64]
         if "model" in entry:
@@ -185,7 +220,9 @@ def main() -> int:
             seconds, probs = timed(entry["run"])
             entry.setdefault("seconds", []).append(seconds)
             entry["probs"] = probs
-            logger.info("round %d  %-34s %8.1f pairs/s", round_index + 1, name, len(pairs) / seconds)
+            logger.info(
+                "round %d  %-34s %8.1f pairs/s", round_index + 1, name, len(pairs) / seconds
+            )
 
     # 4. Speed and accuracy per contender.
     results, reference = {}, None
@@ -207,18 +244,31 @@ def main() -> int:
         r = results[name]
         r["speedup"] = r["pairs_per_second"] / base["pairs_per_second"]
         r["accuracy_delta_points"] = round(100 * (r["accuracy"] - fp32["accuracy"]), 2)
-        r["argmax_agreement_with_fp32"] = float((entry["probs"].argmax(1) == reference.argmax(1)).mean())
+        r["argmax_agreement_with_fp32"] = float(
+            (entry["probs"].argmax(1) == reference.argmax(1)).mean()
+        )
 
     # The fastest nli-check mode whose accuracy is within 0.5 points of fp32: the default to use.
-    keeps = [n for n, r in results.items() if "model" in contenders[n] and abs(r["accuracy_delta_points"]) <= 0.5]
+    keeps = [
+        n
+        for n, r in results.items()
+        if "model" in contenders[n] and abs(r["accuracy_delta_points"]) <= 0.5
+    ]
     recommended = max(keeps, key=lambda n: results[n]["pairs_per_second"])
     best = contenders[recommended]["model"]
-    recommended_mode = {"contender": recommended, "backend": best.backend, "quantize": best.quantize or "none"}
+    recommended_mode = {
+        "contender": recommended,
+        "backend": best.backend,
+        "quantize": best.quantize or "none",
+    }
 
     # 5. Threads: the fastest nli-check mode at 1 thread and at the default count (CPU only).
     threads = {}
     if not cuda:
-        fastest = max((n for n in results if n.startswith("nli-check")), key=lambda n: results[n]["pairs_per_second"])
+        fastest = max(
+            (n for n in results if n.startswith("nli-check")),
+            key=lambda n: results[n]["pairs_per_second"],
+        )
         subset = pairs[: min(len(pairs), 1000)]
         default_threads = cpu_threads()
         for count in sorted({1, default_threads, os.cpu_count() or default_threads}):
@@ -237,10 +287,18 @@ def main() -> int:
     st = SentenceTransformer(str(minilm_path()), device=str(device), local_files_only=True)
     embedder.embed(sentences[:64])
     st.encode(sentences[:64])
-    embed = {"sentences": len(sentences), "nli_check_embedder": [], "sentence_transformers_encode": []}
+    embed = {
+        "sentences": len(sentences),
+        "nli_check_embedder": [],
+        "sentence_transformers_encode": [],
+    }
     for _ in range(max(1, args.rounds)):
-        embed["nli_check_embedder"].append(len(sentences) / timed(lambda: embedder.embed(sentences))[0])
-        embed["sentence_transformers_encode"].append(len(sentences) / timed(lambda: st.encode(sentences))[0])
+        embed["nli_check_embedder"].append(
+            len(sentences) / timed(lambda: embedder.embed(sentences))[0]
+        )
+        embed["sentence_transformers_encode"].append(
+            len(sentences) / timed(lambda: st.encode(sentences))[0]
+        )
     for key in ("nli_check_embedder", "sentence_transformers_encode"):
         embed[key] = statistics.median(embed[key])
 
@@ -252,16 +310,28 @@ def main() -> int:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
         model_args = ["--model", str(model_dir)] if args.model else []
         startup["help_seconds"] = statistics.median(process_seconds([*exe, "--help"], 5, env))
-        runs = {"default": [],
-                f"{recommended_mode['backend']} {recommended_mode['quantize']}":
-                    ["--backend", recommended_mode["backend"], "--quantize", recommended_mode["quantize"]],
-                "torch none": ["--backend", "torch", "--quantize", "none"]}
+        runs = {
+            "default": [],
+            f"{recommended_mode['backend']} {recommended_mode['quantize']}": [
+                "--backend",
+                recommended_mode["backend"],
+                "--quantize",
+                recommended_mode["quantize"],
+            ],
+            "torch none": ["--backend", "torch", "--quantize", "none"],
+        }
         for extra in runs.values():  # once untimed, so an ONNX export is cached before timing
-            subprocess.run([*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra],
-                           cwd=REPO, env=env, capture_output=True)
+            subprocess.run(
+                [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+            )
         for label, extra in runs.items():
             argv = [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra]
-            startup[f"check_demo_seconds ({label})"] = statistics.median(process_seconds(argv, args.cold_runs, env))
+            startup[f"check_demo_seconds ({label})"] = statistics.median(
+                process_seconds(argv, args.cold_runs, env)
+            )
 
     # 8. Report.
     auto_backend, auto_quantize = default_mode(device)
@@ -283,9 +353,13 @@ def main() -> int:
         },
         "model": str(model_dir),
         "max_length": first.max_length,
-        "sample": {"pairs": len(pairs), "seed": args.seed, "rounds": args.rounds,
-                   "files": [{"path": str(p), "held_out_fraction": h} for p, h in files],
-                   "sets": {name: names.count(name) for name in sorted(set(names))}},
+        "sample": {
+            "pairs": len(pairs),
+            "seed": args.seed,
+            "rounds": args.rounds,
+            "files": [{"path": str(p), "held_out_fraction": h} for p, h in files],
+            "sets": {name: names.count(name) for name in sorted(set(names))},
+        },
         "default_mode": {"backend": auto_backend, "quantize": auto_quantize or "none"},
         "recommended_mode": recommended_mode,
         "contenders": results,
@@ -293,21 +367,46 @@ def main() -> int:
         "embedding": embed,
         "startup": startup,
     }
-    rows = [[name, r["mode"], f"{r['pairs_per_second']:.1f}", f"{r['speedup']:.2f}x",
-             f"{100 * r['accuracy']:.2f}", f"{r['accuracy_delta_points']:+.2f}"]
-            for name, r in results.items()]
-    print(f"NLI on {device} ({report['machine']['processor']}, {os.cpu_count()} CPUs, "
-          f"{cpu_threads()} threads): {len(pairs)} pairs, median of {args.rounds} round(s), model {model_dir.name}")
-    print(table(rows, ["contender", "mode", "pairs/s", "vs baseline", "accuracy %", "Δ vs fp32 (pts)"]))
+    rows = [
+        [
+            name,
+            r["mode"],
+            f"{r['pairs_per_second']:.1f}",
+            f"{r['speedup']:.2f}x",
+            f"{100 * r['accuracy']:.2f}",
+            f"{r['accuracy_delta_points']:+.2f}",
+        ]
+        for name, r in results.items()
+    ]
+    print(
+        f"NLI on {device} ({report['machine']['processor']}, {os.cpu_count()} CPUs, "
+        f"{cpu_threads()} threads): {len(pairs)} pairs, median of {args.rounds} round(s), "
+        f"model {model_dir.name}"
+    )
+    print(
+        table(
+            rows, ["contender", "mode", "pairs/s", "vs baseline", "accuracy %", "Δ vs fp32 (pts)"]
+        )
+    )
     if threads:
-        print(f"\nthreads ({threads['mode']}, {threads['pairs']} pairs): "
-              + ", ".join(f"{k}: {v:.1f} pairs/s" for k, v in threads["pairs_per_second_by_threads"].items()))
-    print(f"\nembedding ({embed['sentences']} sentences): nli-check Embedder {embed['nli_check_embedder']:.1f}/s, "
-          f"SentenceTransformer.encode {embed['sentence_transformers_encode']:.1f}/s")
+        print(
+            f"\nthreads ({threads['mode']}, {threads['pairs']} pairs): "
+            + ", ".join(
+                f"{k}: {v:.1f} pairs/s" for k, v in threads["pairs_per_second_by_threads"].items()
+            )
+        )
+    print(
+        f"\nembedding ({embed['sentences']} sentences): "
+        f"nli-check Embedder {embed['nli_check_embedder']:.1f}/s, "
+        f"SentenceTransformer.encode {embed['sentence_transformers_encode']:.1f}/s"
+    )
     for key, value in startup.items():
         print(f"{key}: {value:.2f} s")
-    print(f"default mode on {device.type}: backend={auto_backend} quantize={auto_quantize or 'none'}; "
-          f"fastest within 0.5 accuracy points of fp32: {recommended}")
+    print(
+        f"default mode on {device.type}: backend={auto_backend} "
+        f"quantize={auto_quantize or 'none'}; "
+        f"fastest within 0.5 accuracy points of fp32: {recommended}"
+    )
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

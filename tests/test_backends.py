@@ -16,11 +16,17 @@ from nli_check.errors import NLICheckError
 from nli_check.labels import LABELS
 from nli_check.nli import NLIModel, default_mode, onnx_cache_dir, resolve_mode
 
-HAVE_ORT = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
-needs_onnx = pytest.mark.skipif(not HAVE_ORT, reason="onnxruntime/onnx not installed: pip install nli-check[onnx]")
+HAVE_ORT = (
+    importlib.util.find_spec("onnxruntime") is not None
+    and importlib.util.find_spec("onnx") is not None
+)
+needs_onnx = pytest.mark.skipif(
+    not HAVE_ORT, reason="onnxruntime/onnx not installed: pip install nli-check[onnx]"
+)
 
 LONG_PREMISE = " ".join(
-    f"Sentence {i} of the report says the convoy moved north at dawn near the river." for i in range(12)
+    f"Sentence {i} of the report says the convoy moved north at dawn near the river."
+    for i in range(12)
 )
 PAIRS = [
     ("A man is playing a guitar on stage.", "A man is playing music."),
@@ -39,15 +45,20 @@ def sharp_model_dir(tmp_path_factory):
     """The tiny model with its classifier rescaled so the logits vary between pairs (centred,
     standard deviation about 3): most pairs get a clear winning label, not all the same one."""
     import torch
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
     from conftest import build_tiny_nli_model
+    from transformers import AutoTokenizer, BertForSequenceClassification
 
     path = build_tiny_nli_model(tmp_path_factory.mktemp("sharp-nli"), seed=3)
     model = BertForSequenceClassification.from_pretrained(path).eval()
     tok = AutoTokenizer.from_pretrained(path)
-    enc = tok([p for p, _ in PAIRS], [h for _, h in PAIRS], padding=True, truncation=True,
-              max_length=64, return_tensors="pt")
+    enc = tok(
+        [p for p, _ in PAIRS],
+        [h for _, h in PAIRS],
+        padding=True,
+        truncation=True,
+        max_length=64,
+        return_tensors="pt",
+    )
     with torch.no_grad():
         logits = model(**enc).logits
         centred = logits - logits.mean(dim=0)
@@ -99,10 +110,13 @@ def test_int8_is_refused_off_the_cpu_and_quantized_models_are_not_saved(tiny_mod
 
 # ---------------------------------------------------------------------------- ONNX
 @needs_onnx
-@pytest.mark.parametrize("fixture, quantize, atol", [
-    ("sharp_model_dir", None, 1e-4),  # fp32: the same numbers, on a model whose labels vary
-    ("tiny_model_dir", "int8", 5e-4),  # int8: close, on the fixture (quantisation noise would
-])                                      # swamp the sharp model's small differences)
+@pytest.mark.parametrize(
+    "fixture, quantize, atol",
+    [
+        ("sharp_model_dir", None, 1e-4),  # fp32: the same numbers, on a model whose labels vary
+        ("tiny_model_dir", "int8", 5e-4),  # int8: close, on the fixture (quantisation noise would
+    ],
+)  # swamp the sharp model's small differences)
 def test_onnx_agrees_with_torch(request, cache, fixture, quantize, atol):
     model_dir = request.getfixturevalue(fixture)
     torch_model = _load(model_dir, temperature=1.7)
@@ -115,7 +129,10 @@ def test_onnx_agrees_with_torch(request, cache, fixture, quantize, atol):
     _assert_agree(expected, got, atol=atol)
     # Uncalibrated logits too, and the temperature is applied the same way.
     np.testing.assert_allclose(
-        onnx_model.predict_logits(PAIRS), torch_model.predict_logits(PAIRS), atol=20 * atol, rtol=0.05
+        onnx_model.predict_logits(PAIRS),
+        torch_model.predict_logits(PAIRS),
+        atol=20 * atol,
+        rtol=0.05,
     )
 
 
@@ -131,7 +148,9 @@ def test_onnx_matches_torch_with_batches_of_mixed_lengths(tiny_model_dir, cache)
 
 
 @needs_onnx
-def test_onnx_export_is_cached_by_weights_and_reused(tiny_model_dir, sharp_model_dir, cache, monkeypatch):
+def test_onnx_export_is_cached_by_weights_and_reused(
+    tiny_model_dir, sharp_model_dir, cache, monkeypatch
+):
     import nli_check.nli as nli
 
     first = _load(tiny_model_dir, backend="onnx", quantize="int8")
@@ -179,9 +198,11 @@ def test_int8_keeps_the_shipped_models_labels(shipped_model_dir, cache):
     decided = [i for i, r in enumerate(fp32) if r.confidence > 0.8]
     assert len(decided) >= 3
     for backend in ("onnx", "torch"):
-        int8 = NLIModel(shipped_model_dir, device="cpu", backend=backend, quantize="int8").predict(PAIRS)
+        int8 = NLIModel(shipped_model_dir, device="cpu", backend=backend, quantize="int8").predict(
+            PAIRS
+        )
         assert [int8[i].label for i in decided] == [fp32[i].label for i in decided]
-        assert max(abs(a.confidence - b.confidence) for a, b in zip(int8, fp32)) < 0.15
+        assert max(abs(a.confidence - b.confidence) for a, b in zip(int8, fp32, strict=True)) < 0.15
 
 
 # ---------------------------------------------------------------------------- CLI and pipeline
@@ -191,17 +212,36 @@ def _cli(*args):
 
 @pytest.fixture()
 def demo(tmp_path):
-    (tmp_path / "draft.txt").write_text("Russia is withdrawing its troops from the border.\n", encoding="utf-8")
-    (tmp_path / "wire.txt").write_text("Wallace saw no evidence that troops were withdrawing.\n", encoding="utf-8")
+    (tmp_path / "draft.txt").write_text(
+        "Russia is withdrawing its troops from the border.\n", encoding="utf-8"
+    )
+    (tmp_path / "wire.txt").write_text(
+        "Wallace saw no evidence that troops were withdrawing.\n", encoding="utf-8"
+    )
     return tmp_path
 
 
 @needs_onnx
 @pytest.mark.parametrize("quantize", ["none", "int8"])
 def test_cli_backend_onnx(contradiction_model_dir, demo, cache, quantize):
-    result = _cli("check", demo / "draft.txt", "-e", demo / "wire.txt", "--model", contradiction_model_dir,
-                  "--device", "cpu", "--backend", "onnx", "--quantize", quantize, "-f", "json",
-                  "--min-similarity", "0")
+    result = _cli(
+        "check",
+        demo / "draft.txt",
+        "-e",
+        demo / "wire.txt",
+        "--model",
+        contradiction_model_dir,
+        "--device",
+        "cpu",
+        "--backend",
+        "onnx",
+        "--quantize",
+        quantize,
+        "-f",
+        "json",
+        "--min-similarity",
+        "0",
+    )
     assert result.exit_code == 0, result.output
     import json
 
@@ -213,8 +253,20 @@ def test_cli_backend_onnx(contradiction_model_dir, demo, cache, quantize):
 
 
 def test_cli_torch_int8_and_bad_values(contradiction_model_dir, demo, cache):
-    base = ["check", demo / "draft.txt", "-e", demo / "wire.txt", "--model", contradiction_model_dir,
-            "--device", "cpu", "--min-similarity", "0", "-f", "jsonl"]
+    base = [
+        "check",
+        demo / "draft.txt",
+        "-e",
+        demo / "wire.txt",
+        "--model",
+        contradiction_model_dir,
+        "--device",
+        "cpu",
+        "--min-similarity",
+        "0",
+        "-f",
+        "jsonl",
+    ]
     result = _cli(*base, "--backend", "torch", "--quantize", "int8")
     assert result.exit_code == 0, result.output
     assert '"label": "contradiction"' in result.output
@@ -223,11 +275,25 @@ def test_cli_torch_int8_and_bad_values(contradiction_model_dir, demo, cache):
     assert result.exit_code == 2 and "tensorrt" in result.output
 
 
-def test_cli_missing_onnxruntime_exits_1_with_the_install_hint(contradiction_model_dir, demo, cache, monkeypatch):
+def test_cli_missing_onnxruntime_exits_1_with_the_install_hint(
+    contradiction_model_dir, demo, cache, monkeypatch
+):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
-    result = CliRunner().invoke(cli, ["check", str(demo / "draft.txt"), "-e", str(demo / "wire.txt"),
-                                      "--model", str(contradiction_model_dir), "--device", "cpu",
-                                      "--backend", "onnx"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            str(demo / "draft.txt"),
+            "-e",
+            str(demo / "wire.txt"),
+            "--model",
+            str(contradiction_model_dir),
+            "--device",
+            "cpu",
+            "--backend",
+            "onnx",
+        ],
+    )
     assert result.exit_code == 1
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
@@ -254,4 +320,6 @@ def _assert_agree(expected, got, atol):
     top2 = np.sort(probs_e, axis=1)[:, -2:]
     clear = (top2[:, 1] - top2[:, 0]) > 2 * atol
     assert clear.sum() >= 2, "too few pairs with a clear label to compare"
-    assert [g.label for g, c in zip(got, clear) if c] == [e.label for e, c in zip(expected, clear) if c]
+    assert [g.label for g, c in zip(got, clear, strict=True) if c] == [
+        e.label for e, c in zip(expected, clear, strict=True) if c
+    ]
