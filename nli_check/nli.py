@@ -291,7 +291,10 @@ class NLIModel:
         types = enc.get("token_type_ids") if self._uses_token_types else None
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
         order = np.argsort(-lengths, kind="stable")
-        budget = max_tokens or max(batch_size * 128, self.max_length)
+        budget = max_tokens or batch_size * 128
+        if max_tokens is None and self.device.type == "cpu" and CPU_TOKEN_BUDGET:
+            budget = min(budget, CPU_TOKEN_BUDGET)  # small batches stay in the CPU's caches
+        budget = max(budget, self.max_length)
         batches: list[np.ndarray] = []
         start = 0
         while start < len(order):
@@ -538,7 +541,7 @@ def _onnx_model(
     key = _files_key(Path(model_dir)) if model_dir else _state_key(load_torch())
     folder = onnx_cache_dir() / key
     fp32 = folder / f"model-opset{ONNX_OPSET}.onnx"
-    int8 = folder / f"model-opset{ONNX_OPSET}-int8.onnx"
+    int8 = folder / f"model-opset{ONNX_OPSET}-int8{'-perchannel' if QUANTIZE_PER_CHANNEL else ''}.onnx"
     target = int8 if quantize == "int8" else fp32
     if target.exists():
         logger.debug("Using the cached ONNX model %s", target)
@@ -631,6 +634,10 @@ def _quantize_onnx(source: Path, target: Path) -> None:
         pre.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
 
+
+#: Token budget of a CPU batch when ``max_tokens`` is not given (``None``: ``batch_size * 128``).
+#: Measured with scripts/bench.py: smaller batches run faster on a CPU.
+CPU_TOKEN_BUDGET: int | None = None
 
 #: Per-channel int8 weights for the ONNX graph (set from the accuracy measured by scripts/bench.py).
 QUANTIZE_PER_CHANNEL = False
