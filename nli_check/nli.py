@@ -384,27 +384,35 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- modes
-#: What ``quantize="auto"`` means on the CPU. int8 is the default only where it kept accuracy
-#: within 0.5 points of fp32 on the dev sample of ``scripts/bench.py`` (docs/bench-cpu.json).
-CPU_DEFAULT_QUANTIZE: str | None = None
+#: What ``quantize="auto"`` means on the CPU, per backend. int8 is a default only where it kept
+#: accuracy within 0.5 points of fp32 on the dev sample of ``scripts/bench.py`` (docs/bench-cpu.json).
+CPU_DEFAULT_QUANTIZE: dict[str, str | None] = {"onnx": None, "torch": None}
 
 
 def onnxruntime_available() -> bool:
     """Whether ONNX Runtime can be imported (the ``[onnx]`` extra is installed)."""
     import importlib.util
 
-    return importlib.util.find_spec("onnxruntime") is not None
+    try:
+        return importlib.util.find_spec("onnxruntime") is not None
+    except ValueError:  # a module entry without a spec
+        return False
+
+
+def _is_cpu(device) -> bool:
+    return device is None or getattr(device, "type", str(device).split(":")[0]) == "cpu"
 
 
 def default_mode(device=None) -> tuple[str, str | None]:
     """``(backend, quantize)`` used for ``"auto"``: the fastest mode that kept accuracy.
 
     On a GPU: torch (bf16 autocast). On the CPU: ONNX Runtime where it is installed (else
-    torch), quantised as :data:`CPU_DEFAULT_QUANTIZE` says.
+    torch), quantised as :data:`CPU_DEFAULT_QUANTIZE` says for that backend.
     """
-    if device is not None and getattr(device, "type", str(device).split(":")[0]) != "cpu":
+    if not _is_cpu(device):
         return "torch", None
-    return ("onnx" if onnxruntime_available() else "torch"), CPU_DEFAULT_QUANTIZE
+    backend = "onnx" if onnxruntime_available() else "torch"
+    return backend, CPU_DEFAULT_QUANTIZE[backend]
 
 
 def resolve_mode(backend: str | None, quantize: str | None, device=None) -> tuple[str, str | None]:
@@ -415,11 +423,10 @@ def resolve_mode(backend: str | None, quantize: str | None, device=None) -> tupl
         raise NLICheckError(f"unknown backend {backend!r}: use torch, onnx or auto")
     if quantize not in (None, *QUANTIZATIONS, "auto"):
         raise NLICheckError(f"unknown quantization {quantize!r}: use int8, none or auto")
-    auto_backend, auto_quantize = default_mode(device)
     if backend == "auto":
-        backend = auto_backend
+        backend = default_mode(device)[0]
     if quantize == "auto":
-        quantize = auto_quantize
+        quantize = CPU_DEFAULT_QUANTIZE.get(backend) if _is_cpu(device) else None
     quantize = None if quantize == "none" else quantize
     return backend, quantize
 

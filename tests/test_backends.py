@@ -14,7 +14,13 @@ from click.testing import CliRunner
 from nli_check.cli import cli
 from nli_check.errors import NLICheckError
 from nli_check.labels import LABELS
-from nli_check.nli import NLIModel, default_mode, onnx_cache_dir, resolve_mode
+from nli_check.nli import (
+    CPU_DEFAULT_QUANTIZE,
+    NLIModel,
+    default_mode,
+    onnx_cache_dir,
+    resolve_mode,
+)
 
 HAVE_ORT = (
     importlib.util.find_spec("onnxruntime") is not None
@@ -87,7 +93,9 @@ def test_resolve_mode_validates_and_resolves_auto():
     assert resolve_mode("TORCH", "INT8") == ("torch", "int8")
     assert resolve_mode("auto", "auto", "cpu") == default_mode("cpu")
     assert resolve_mode("auto", "auto", "cuda:0") == ("torch", None)  # int8 and onnx are CPU-only
-    assert resolve_mode("torch", "auto", "cpu") == ("torch", default_mode("cpu")[1])
+    assert resolve_mode("torch", "auto", "cpu") == ("torch", CPU_DEFAULT_QUANTIZE["torch"])
+    assert resolve_mode("onnx", "auto", "cpu") == ("onnx", CPU_DEFAULT_QUANTIZE["onnx"])
+    assert resolve_mode("torch", "auto", "cuda") == ("torch", None)
     with pytest.raises(NLICheckError, match="unknown backend 'tensorrt': use torch, onnx or auto"):
         resolve_mode("tensorrt", None)
     with pytest.raises(NLICheckError, match="unknown quantization 'int4': use int8, none or auto"):
