@@ -115,14 +115,20 @@ def test_existing_nli_model_keeps_its_labels(tmp_path, tiny_model_dir, data_file
 
 
 def test_dev_pairs_are_dropped_from_training(tmp_path, base_encoder, data_files):
+    from nli_check.labels import LABELS
+    from nli_check.training import prepare_data
+
     train_file, dev_file = data_files
     rows = [json.loads(x) for x in train_file.read_text().splitlines()]
-    dev_rows = [json.loads(x) for x in dev_file.read_text().splitlines()][:7]
-    mixed = write_jsonl(tmp_path / "mixed.jsonl", rows + dev_rows)
-    cfg = config(tmp_path, base_encoder, (mixed, dev_file), epochs=1, eval_every=None)
-    record = train(cfg)
-    assert record["dropped_dev_overlap"] == 7
-    assert record["train_pairs"] == 240
+    dev_rows = [json.loads(x) for x in dev_file.read_text().splitlines()]
+    extra = [r for r in dev_rows if r not in rows][:7]
+    mixed = write_jsonl(tmp_path / "mixed.jsonl", rows + extra)
+    plain = prepare_data(config(tmp_path, base_encoder, data_files), set(LABELS))
+    with_dev = prepare_data(config(tmp_path, base_encoder, (mixed, dev_file)), set(LABELS))
+    assert with_dev.dropped_overlap == plain.dropped_overlap + 7
+    assert with_dev.premises == plain.premises
+    dev_keys = {(r["premise"], r["hypothesis"]) for r in dev_rows}
+    assert not dev_keys & set(zip(with_dev.premises, with_dev.hypotheses))
 
 
 def test_unfinished_run_needs_resume(tmp_path, base_encoder, data_files):
@@ -144,7 +150,7 @@ def test_killed_run_resumes_to_the_same_model(tmp_path, base_encoder, data_files
     from safetensors.numpy import load_file
 
     clean = config(tmp_path / "clean", base_encoder, data_files, epochs=2, eval_every=None)
-    train(clean)
+    total = train(clean)["global_step"]
     killed = config(tmp_path / "killed", base_encoder, data_files, epochs=2, eval_every=None)
     cfg_file = _write_config(tmp_path / "killed.json", killed)
     env = dict(os.environ, HF_HUB_OFFLINE="1")
@@ -160,10 +166,10 @@ def test_killed_run_resumes_to_the_same_model(tmp_path, base_encoder, data_files
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     step = json.loads(state.read_text())["global_step"]
-    assert 5 <= step < 30
+    assert 5 <= step < total
     result = CliRunner().invoke(cli, ["-q", "train", "--config", str(cfg_file), "--resume"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["steps"] == 30
+    assert json.loads(result.output)["steps"] == total
     a = load_file(str(Path(clean.output_dir) / "model.safetensors"))
     b = load_file(str(Path(killed.output_dir) / "model.safetensors"))
     for name in a:
