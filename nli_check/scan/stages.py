@@ -18,20 +18,7 @@ from nli_check.types import Document, Sentence
 #: Columns of a record as passed between stages.
 RECORD_COLUMNS = ("article", "id", "text", "source", "date", "day")
 #: Sentence fields carried with a pair into the NLI stage.
-PAIR_SIDE = (
-    "sentence",
-    "text",
-    "article_id",
-    "source",
-    "date",
-    "start",
-    "end",
-    "index",
-    "speaker",
-    "cue",
-    "content",
-    "polarity",
-)
+PAIR_SIDE = SIDE_FIELDS + ("content", "polarity")
 
 
 def record_row(record: Record, article: int) -> dict:
