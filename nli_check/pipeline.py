@@ -235,12 +235,12 @@ def _load_model(model, device: str, backend: str = "auto", quantize: str | None 
     return _MODELS[key]
 
 
-def _load_embedder(embedder, device: str, batch_size: int):
+def _load_embedder(embedder, device: str, batch_size: int, backend: str = "auto"):
     from nli_check.embed import Embedder
 
     if isinstance(embedder, Embedder):
         return embedder
-    return Embedder(embedder, device=device, batch_size=batch_size)
+    return Embedder(embedder, device=device, batch_size=batch_size, backend=backend)
 
 
 def check(
@@ -274,7 +274,8 @@ def check(
     returned, in claim order.
 
     ``backend`` (``torch``, ``onnx`` or ``auto``) and ``quantize`` (``int8``, ``none`` or
-    ``auto``) choose how a model loaded here runs; ``auto`` is the fastest mode that kept
+    ``auto``) choose how the models loaded here run (``quantize`` applies to the NLI model
+    only; the embedder follows ``backend``); ``auto`` is the fastest mode that kept
     accuracy (:func:`nli_check.nli.default_mode`). Models load once per process.
     """
     from nli_check.pairing import candidate_pairs, same_sentence_mask
@@ -303,7 +304,7 @@ def check(
         len(claim_sentences), len(claim_docs), len(evidence_sentences), len(evidence_docs),
     )
 
-    embedder = _load_embedder(embedder, device, batch_size)
+    embedder = _load_embedder(embedder, device, batch_size, backend)
     nli = _load_model(model, device, backend, quantize)
 
     claim_views = _embed_views(embedder, claim_sentences, show_progress)

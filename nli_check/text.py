@@ -95,7 +95,10 @@ _DENY = _alternation(DENIAL_VERBS)
 #: A speaker: a short noun phrase, possibly with an appositive in commas.
 _SPEAKER = r"(?P<S>[^\s,.;:!?\"“”][^.;:!?\"“”]{0,120}?)"
 _Q = r"(?:[\"“‘]\s*)?"
-_TOLD = r"(?:(?:(?<=told)|(?<=tells)|(?<=warned)|(?<=assured)|(?<=informed)|(?<=reminded))\s+[^,\"“]{1,60}?(?=\s+that\s))?"
+_TOLD = (
+    r"(?:(?:(?<=told)|(?<=tells)|(?<=warned)|(?<=assured)|(?<=informed)|(?<=reminded))"
+    r"\s+[^,\"“]{1,60}?(?=\s+that\s))?"
+)
 _PP = r"(?:\s+(?:in|on|to|during|at|after|before)\s+[^,\"“]{1,50}?(?=\s+that\s))?"
 _QUOTED = r"[\"“‘«](?P<P>.+?)[,.!?]?[\"”’»]"
 

@@ -428,7 +428,12 @@ def _write_json(path: Path, data: dict) -> None:
 def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = False) -> dict:
     """Train per ``config``; returns the training record (also saved beside the model)."""
     import torch
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import (
+        AutoConfig,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
 
     from nli_check.devices import resolve_device
     from nli_check.models import resolve_model_name

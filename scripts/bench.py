@@ -147,6 +147,9 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     for noisy in ("nli_check", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)  # no progress bars or load notices
+    import transformers
+
+    transformers.logging.disable_progress_bar()
 
     import torch
     from sentence_transformers import CrossEncoder, SentenceTransformer
@@ -284,26 +287,29 @@ def main() -> int:
         torch.set_num_threads(default_threads)
         threads = {"mode": fastest, "pairs": len(subset), "pairs_per_second_by_threads": threads}
 
-    # 6. Embedding throughput: nli-check's Embedder against SentenceTransformer.encode defaults.
+    # 6. Embedding throughput: nli-check's Embedder (each backend) against
+    #    SentenceTransformer.encode defaults, alternating, on the sample's distinct sentences.
     sentences = list(dict.fromkeys(s for pair in pairs for s in pair))[:2000]
-    embedder = Embedder(device=str(device))
     st = SentenceTransformer(str(minilm_path()), device=str(device), local_files_only=True)
-    embedder.embed(sentences[:64])
-    st.encode(sentences[:64])
+    encoders = {"SentenceTransformer.encode": lambda: st.encode(sentences)}
+    embed_backends = ["torch"] + (["onnx"] if not cuda and onnxruntime_available() else [])
+    embedders = {b: Embedder(device=str(device), backend=b) for b in embed_backends}
+    for b, e in embedders.items():
+        encoders[f"Embedder ({b})"] = lambda e=e: e.embed(sentences)
+    reference_vectors = st.encode(sentences[:64], normalize_embeddings=True)
+    for e in embedders.values():  # warm up, and check the vectors are sentence-transformers'
+        drift = float(np.abs(e.embed(sentences[:64]) - reference_vectors).max())
+        if drift > 1e-4:
+            raise SystemExit(f"bench: Embedder({e.backend}) differs from SentenceTransformer by {drift}")
+    rates: dict[str, list[float]] = {k: [] for k in encoders}
+    for _ in range(max(1, args.rounds)):
+        for key, fn in encoders.items():
+            rates[key].append(len(sentences) / timed(fn)[0])
     embed = {
         "sentences": len(sentences),
-        "nli_check_embedder": [],
-        "sentence_transformers_encode": [],
+        "sentences_per_second": {k: statistics.median(v) for k, v in rates.items()},
+        "default_backend": Embedder(device=str(device)).backend,
     }
-    for _ in range(max(1, args.rounds)):
-        embed["nli_check_embedder"].append(
-            len(sentences) / timed(lambda: embedder.embed(sentences))[0]
-        )
-        embed["sentence_transformers_encode"].append(
-            len(sentences) / timed(lambda: st.encode(sentences))[0]
-        )
-    for key in ("nli_check_embedder", "sentence_transformers_encode"):
-        embed[key] = statistics.median(embed[key])
 
     # 7. Start-up: `nli-check --help` and a cold `nli-check check` on the demo, fresh processes.
     startup = {}
@@ -399,9 +405,9 @@ def main() -> int:
             )
         )
     print(
-        f"\nembedding ({embed['sentences']} sentences): "
-        f"nli-check Embedder {embed['nli_check_embedder']:.1f}/s, "
-        f"SentenceTransformer.encode {embed['sentence_transformers_encode']:.1f}/s"
+        f"\nembedding, sentences/s over {embed['sentences']} sentences "
+        f"(Embedder's default backend: {embed['default_backend']}): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in embed["sentences_per_second"].items())
     )
     for key, value in startup.items():
         print(f"{key}: {value:.2f} s")

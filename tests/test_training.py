@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import build_tiny_nli_model
 
 from nli_check.cli import cli
 from nli_check.errors import NLICheckError
 from nli_check.training import TrainConfig, apply_overrides, train
-
-from conftest import build_tiny_nli_model
 
 SUBJECTS = ["the cat", "a dog", "the soldier", "the minister", "a tank", "the train", "the bird",
             "a child", "the river", "the army", "a ship", "the judge"]
@@ -53,7 +52,8 @@ def write_jsonl(path: Path, rows) -> Path:
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     root = tmp_path_factory.mktemp("train-data")
-    return write_jsonl(root / "train.jsonl", synthetic_rows(240)), write_jsonl(root / "dev.jsonl", synthetic_rows(60, 1))
+    train = write_jsonl(root / "train.jsonl", synthetic_rows(240))
+    return train, write_jsonl(root / "dev.jsonl", synthetic_rows(60, 1))
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Where to run the models; auto uses CUDA when present.")
 @click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto",
               show_default=True,
-              help="NLI inference backend; onnx (ONNX Runtime, CPU) needs pip install nli-check[onnx]. "
-                   "auto: the fastest that kept accuracy.")
+              help="Inference backend of the NLI model and the embedder; onnx (ONNX Runtime, CPU) "
+                   "needs pip install nli-check[onnx]. auto: the fastest that kept accuracy.")
 @click.option("--quantize", type=click.Choice(["auto", "int8", "none"]), default="auto",
               show_default=True, help="int8 dynamic quantisation of the NLI model (CPU only).")
 @click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True,
@@ -50,7 +50,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Exit with status 3 when a contradiction is reported.")
 @click.pass_context
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
-          device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float, show: str, fmt: str,
+          device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float,
+          show: str, fmt: str,
           output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool) -> None:
     """Find claims that the evidence contradicts or supports.
 

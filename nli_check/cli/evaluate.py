@@ -76,7 +76,9 @@ def format_table(report: dict) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells):
-        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     out = [f"model: {report['model']}  (temperature {report['temperature']:.3f}, {report['device']})",
            line(header), "  ".join("-" * w for w in widths)]

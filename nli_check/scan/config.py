@@ -40,8 +40,11 @@ class ScanConfig:
     batch_size: int = 32
     max_tokens: int | None = None
     max_length: int | None = None
-    #: ``int8``: dynamic int8 quantisation of the NLI model (CPU only).
-    quantize: str | None = None
+    #: ``torch``, ``onnx`` (ONNX Runtime, CPU) or ``auto`` (the fastest that kept accuracy), for
+    #: the NLI model and the embedder.
+    backend: str = "auto"
+    #: ``int8``, ``none`` or ``auto``: dynamic int8 quantisation of the NLI model (CPU only).
+    quantize: str | None = "auto"
     #: Where embedding stores live (``None``: :func:`~nli_check.scan.store.default_store_dir`).
     store_dir: str | None = None
     #: Archive items (records, good or not) per store shard.
@@ -74,6 +77,9 @@ class ScanConfig:
                 )
         if self.max_tokens is not None and self.max_tokens < 16:
             raise NLICheckError(f"--max-tokens must be at least 16, got {self.max_tokens}")
+        from nli_check.nli import resolve_mode
+
+        resolve_mode(self.backend, self.quantize)  # a bad value fails here, before any work
         if self.engine not in ENGINES:
             raise NLICheckError(f"unknown engine {self.engine!r}: use local or ray")
         if self.ray_address and self.engine != "ray":
@@ -105,6 +111,7 @@ class ScanConfig:
             "limit": self.limit,
             "model": self.model_name(),
             "max_length": self.max_length,
+            "backend": self.backend,
             "quantize": self.quantize,
             "embedding_model": self.embedding_name(),
             "search": search,

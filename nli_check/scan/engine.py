@@ -147,6 +147,7 @@ class ScanRun:
 
             self._model = NLIModel(
                 self.config.model_name(),
+                backend=self.config.backend,
                 quantize=self.config.quantize,
                 device=self.config.device,
                 max_length=self.config.max_length,
@@ -160,6 +161,7 @@ class ScanRun:
             self._embedder = Embedder(
                 self.config.embedding_model,
                 device=self.config.device,
+                backend=self.config.backend,
                 batch_size=self.config.batch_size,
             )
         return self._embedder

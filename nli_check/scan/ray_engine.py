@@ -77,10 +77,10 @@ def _segment_batch(batch):
 
 
 class _EmbedActor:
-    def __init__(self, model: str | None, device: str, batch_size: int) -> None:
+    def __init__(self, model: str | None, device: str, batch_size: int, backend: str = "auto") -> None:
         from nli_check.embed import Embedder
 
-        self.embedder = Embedder(model, device=device, batch_size=batch_size)
+        self.embedder = Embedder(model, device=device, batch_size=batch_size, backend=backend)
 
     def __call__(self, batch):
         import pyarrow as pa
@@ -99,11 +99,14 @@ class _NLIActor:
         max_length: int | None,
         batch_size: int,
         max_tokens: int | None,
-        quantize: str | None = None,
+        quantize: str | None = "auto",
+        backend: str = "auto",
     ) -> None:
         from nli_check.nli import NLIModel
 
-        self.model = NLIModel(model, device=device, max_length=max_length, quantize=quantize)
+        self.model = NLIModel(
+            model, device=device, max_length=max_length, backend=backend, quantize=quantize
+        )
         self.batch_size = batch_size
         self.max_tokens = max_tokens
 
@@ -179,6 +182,7 @@ def _build_store(run: ScanRun) -> None:
                             "model": config.embedding_model,
                             "device": _actor_device(config.device),
                             "batch_size": config.batch_size,
+                            "backend": config.backend,
                         },
                         compute=ActorPoolStrategy(size=config.ray_actors),
                         num_gpus=gpus,
@@ -245,6 +249,7 @@ def _classify(run: ScanRun, pairs: np.ndarray) -> None:
                         "batch_size": config.batch_size,
                         "max_tokens": config.max_tokens,
                         "quantize": config.quantize,
+                        "backend": config.backend,
                     },
                     compute=ActorPoolStrategy(size=config.ray_actors),
                     num_gpus=gpus,
