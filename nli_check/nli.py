@@ -264,8 +264,8 @@ class NLIModel:
         cut into overlapping spans. Each window is an exact substring of the original text.
         """
         tok = self.tokenizer
-        p_enc = tok(premise, add_special_tokens=False, return_offsets_mapping=True)
-        h_enc = tok(hypothesis, add_special_tokens=False, return_offsets_mapping=True)
+        p_enc = tok(premise, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        h_enc = tok(hypothesis, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         p_len, h_len = len(p_enc["input_ids"]), len(h_enc["input_ids"])
         room = self.max_length - self._num_special
         if p_len + h_len <= room:
