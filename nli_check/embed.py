@@ -184,17 +184,11 @@ class _DirectEncoder:
             from tqdm.auto import tqdm
 
             progress = tqdm(total=len(texts), desc="Embedding", unit="sentence", leave=False)
-        def inputs(batch: np.ndarray) -> list[np.ndarray]:
-            width = int(lengths[batch].max())
-            input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, index in enumerate(batch):
-                input_ids[row, : lengths[index]] = ids[index]
-                mask[row, : lengths[index]] = 1
-            return [input_ids, mask] + ([np.zeros_like(mask)] if len(self.names) == 3 else [])
-
         for batch in batches:
-            out[batch] = self._forward(inputs(batch))
+            inputs = nli.pad_batch(ids, lengths, batch, pad_id)
+            if len(self.names) == 3:
+                inputs.append(np.zeros_like(inputs[1]))  # token type ids: one segment
+            out[batch] = self._forward(inputs)
             if progress is not None:
                 progress.update(len(batch))
         if progress is not None:

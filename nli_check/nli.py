@@ -302,21 +302,9 @@ class NLIModel:
             from tqdm.auto import tqdm
 
             progress = tqdm(total=len(pairs), desc="NLI", unit="pair", leave=False)
-        def inputs(batch: np.ndarray) -> list[np.ndarray]:
-            width = int(lengths[batch].max())
-            input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            token_types = np.zeros((len(batch), width), dtype=np.int64) if types else None
-            for row, index in enumerate(batch):
-                n = int(lengths[index])
-                input_ids[row, :n] = ids[index]
-                mask[row, :n] = 1
-                if token_types is not None:
-                    token_types[row, :n] = types[index]
-            return [input_ids, mask] + ([token_types] if token_types is not None else [])
-
         for batch in batches:
-            out[batch] = self._canonical(self._forward(inputs(batch)))
+            inputs = pad_batch(ids, lengths, batch, pad_id, types)
+            out[batch] = self._canonical(self._forward(inputs))
             if progress is not None:
                 progress.update(len(batch))
         if progress is not None:
@@ -356,6 +344,23 @@ class NLIModel:
             f"NLIModel({self.name!r}, device={str(self.device)!r}, backend={mode!r}, "
             f"temperature={self.temperature:.3f})"
         )
+
+
+def pad_batch(ids, lengths: np.ndarray, batch: np.ndarray, pad_id: int, types=None) -> list[np.ndarray]:
+    """The model inputs of ``batch`` (indices into ``ids``): token ids right-padded with
+    ``pad_id`` to the batch's longest, the attention mask, and the token type ids when
+    ``types`` is given."""
+    width = int(lengths[batch].max())
+    input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    token_types = np.zeros((len(batch), width), dtype=np.int64) if types is not None else None
+    for row, index in enumerate(batch):
+        n = int(lengths[index])
+        input_ids[row, :n] = ids[index]
+        mask[row, :n] = 1
+        if token_types is not None:
+            token_types[row, :n] = types[index]
+    return [input_ids, mask] + ([token_types] if token_types is not None else [])
 
 
 def length_batches(lengths: np.ndarray, batch_size: int, budget: int) -> list[np.ndarray]:

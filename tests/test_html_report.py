@@ -334,19 +334,18 @@ def test_an_empty_result_renders():
 
 # --------------------------------------------------------------------------- the browser
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+def _screenshot_script():
+    """scripts/screenshot_report.py, whose Chromium flags the browser tests use too."""
+    spec = importlib.util.spec_from_file_location(
+        "screenshot_report", Path(__file__).resolve().parent.parent / "scripts" / "screenshot_report.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+CHROMIUM_ARGS = _screenshot_script().CHROMIUM_ARGS
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
 @pytest.fixture(scope="module")
