@@ -336,6 +336,11 @@ class ScanRun:
                 "nli": config.model_name(),
                 "embedding": config.embedding_name(),
                 "device": device,
+                # How the NLI model ran here (as asked, where it ran elsewhere: Ray actors).
+                "nli_backend": self._model.backend if self._model is not None else config.backend,
+                "nli_quantize": (
+                    (self._model.quantize or "none") if self._model is not None else config.quantize
+                ),
             },
             "settings": self.settings,
             "run": {

@@ -165,6 +165,27 @@ def test_cli_rerun_is_idempotent_and_guards_the_output_dir(
     assert (foreign / "notes.txt").read_text() == "mine"
 
 
+def test_cli_backend_and_quantize_reach_the_models(baseline, archive, contra_model_dir, tmp_path):
+    import importlib.util
+
+    _, summary, store = baseline
+    onnx = importlib.util.find_spec("onnxruntime") is not None
+    # The default on a CPU: ONNX Runtime, int8, as for check.
+    assert (summary["models"]["nli_backend"], summary["models"]["nli_quantize"]) == (
+        ("onnx", "int8") if onnx else ("torch", "none")
+    )
+    result = _invoke(
+        *_cli_args(archive, tmp_path / "torch", contra_model_dir, store),
+        "--backend", "torch", "--quantize", "none", "--json",
+    )
+    assert result.exit_code == 0, result.output
+    models = json.loads(result.output)["models"]
+    assert (models["nli_backend"], models["nli_quantize"]) == ("torch", "none")
+    assert json.loads(result.output)["settings"]["backend"] == "torch"
+    bad = _invoke(*_cli_args(archive, tmp_path / "bad", contra_model_dir, store), "--quantize", "int4")
+    assert bad.exit_code == 2 and "int4" in bad.output
+
+
 def test_strict_refuses_the_first_malformed_record(baseline, archive, contra_model_dir, tmp_path):
     _, _, store = baseline
     result = _invoke(*_cli_args(archive, tmp_path / "o", contra_model_dir, store), "--strict")
