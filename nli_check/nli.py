@@ -237,8 +237,15 @@ class NLIModel:
             return np.zeros((0, len(LABELS)), dtype=np.float32), []
         expanded, owner = [], []
         windows = []
+        # Token counts of all texts in one batched call; only pairs that do not fit are windowed.
+        room = self.max_length - self._num_special
+        counts = [
+            [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]]
+            for texts in ([p for p, _ in pairs], [h for _, h in pairs])
+        ]
         for index, (premise, hypothesis) in enumerate(pairs):
-            parts = self.windows(premise, hypothesis)
+            fits = counts[0][index] + counts[1][index] <= room
+            parts = [(premise, hypothesis)] if fits else self.windows(premise, hypothesis)
             windows.append(len(parts))
             expanded.extend(parts)
             owner.extend([index] * len(parts))
