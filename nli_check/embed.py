@@ -24,8 +24,8 @@ from nli_check.errors import NLICheckError
 
 logger = logging.getLogger(__name__)
 
-#: Loaded encoders, keyed by (model path, device): each loads once per process.
-_CACHE: dict[tuple[str, str], object] = {}
+#: Loaded encoders, keyed by (model path, device, backend): each loads once per process.
+_CACHE: dict[tuple[str, str, str], object] = {}
 
 #: The sentence-transformers modules the direct path reproduces, by class name (the module path
 #: differs between sentence-transformers releases).
