@@ -3,9 +3,11 @@
 Two passes, both in blocks of rows so memory stays bounded whatever the archive size:
 
 1. :func:`neighbours` finds each sentence's ``top_k`` most similar *allowed* sentences
-   (never itself; never a sentence of the same article unless ``within_articles``; other
-   sources only with ``across_sources_only``; within ``date_window`` days) with similarity
-   ``>= min_similarity``. Below ``exact_limit`` sentences the search is exact (blocked
+   (never itself, nor a sentence with the same words, which cannot contradict it and would
+   crowd out the neighbours that can; never a sentence of the same article unless
+   ``within_articles``; other sources only with ``across_sources_only``; within
+   ``date_window`` days) with similarity ``>= min_similarity``. Below ``exact_limit``
+   sentences the search is exact (blocked
    matrix products, cheaper than building an index); above it, a faiss IVF index with 8-bit
    scalar quantisation proposes candidates, which are filtered and re-scored exactly.
    Results go to memory-mapped ``.npy`` files, committed block by block.
@@ -74,6 +76,9 @@ def allowed(
 ) -> np.ndarray:
     """Boolean matrix ``(len(rows), len(cols))``: may sentence ``rows[i]`` pair with ``cols[j]``?"""
     ok = rows[:, None] != cols[None, :]
+    if "text" in filters:  # the same words (copies of one sentence) are never a pair
+        text = filters["text"]
+        ok &= text[rows][:, None] != text[cols][None, :]
     article = filters["article"]
     if not settings.within_articles:
         ok &= article[rows][:, None] != article[cols][None, :]

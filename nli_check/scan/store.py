@@ -11,7 +11,8 @@ Layout::
       sentences/part-00000.arrow one Arrow IPC file per shard of records (memory-mapped on read)
       sentences/part-00000.npy   that shard's embeddings until the store is finalised
       embeddings.npy             N x D float32, L2-normalised (NumPy memory-map)
-      article.npy source.npy day.npy   per-sentence int arrays used by the search filters
+      article.npy source.npy day.npy text.npy   per-sentence int arrays used by the search
+                                 filters (text.npy: a hash of the sentence's normalised text)
       sources.json               source names, indexed by the codes in source.npy
 
 Shards are committed one at a time (files first, then ``state.json`` through ``os.replace``),
@@ -34,6 +35,23 @@ import numpy as np
 from nli_check.errors import NLICheckError
 
 STORE_VERSION = 1
+
+
+def text_hashes(texts: Sequence[str]) -> np.ndarray:
+    """A 64-bit hash of each text, case and runs of white space ignored: sentences with equal
+    hashes say the same words, so the search never pairs them (they cannot contradict)."""
+    return np.fromiter(
+        (
+            int.from_bytes(
+                hashlib.blake2b(" ".join(t.split()).casefold().encode("utf-8"), digest_size=8).digest(),
+                "little",
+                signed=True,
+            )
+            for t in texts
+        ),
+        dtype=np.int64,
+        count=len(texts),
+    )
 #: Value of ``day.npy`` for a sentence whose article has no date.
 NO_DAY = np.iinfo(np.int32).min
 
@@ -270,6 +288,9 @@ class Store:
         day = np.lib.format.open_memmap(
             self.path / ".day.npy.tmp", mode="w+", dtype=np.int32, shape=(n,)
         )
+        text = np.lib.format.open_memmap(
+            self.path / ".text.npy.tmp", mode="w+", dtype=np.int64, shape=(n,)
+        )
         codes: dict[str, int] = {}
         row = 0
         for shard in range(self.next_shard):
@@ -284,13 +305,14 @@ class Store:
                 codes.setdefault(s, len(codes)) if s is not None else -1 for s in names
             ]
             day[row : row + count] = table.column("day").fill_null(NO_DAY).to_numpy()
+            text[row : row + count] = text_hashes(table.column("text").to_pylist())
             row += count
             del table, vectors
-        for array in (out, article, source, day):
+        for array in (out, article, source, day, text):
             array.flush()
-        del out, article, source, day
+        del out, article, source, day, text
         atomic_write_json(self.path / "sources.json", sorted(codes, key=codes.get))
-        for name in ("article", "source", "day", "embeddings"):
+        for name in ("article", "source", "day", "text", "embeddings"):
             os.replace(self.path / f".{name}.npy.tmp", self.path / f"{name}.npy")
         self.state["finalized"] = True
         self._save_state()
@@ -309,10 +331,19 @@ class Store:
         return self._embeddings
 
     def filters(self) -> dict[str, np.ndarray]:
-        """Per-sentence ``article``, ``source`` and ``day`` arrays (memory-maps)."""
+        """Per-sentence ``article``, ``source``, ``day`` and ``text`` arrays (memory-maps)."""
+        if not (self.path / "text.npy").exists():  # a store finalised before text.npy existed
+            tables, _ = self._open_tables()
+            hashes = np.concatenate(
+                [text_hashes(t.column("text").to_pylist()) for t in tables] or [np.zeros(0, np.int64)]
+            )
+            tmp = self.path / f".text.npy.{os.getpid()}.tmp"
+            with open(tmp, "wb") as handle:
+                np.save(handle, hashes)
+            os.replace(tmp, self.path / "text.npy")
         return {
             name: np.load(self.path / f"{name}.npy", mmap_mode="r")
-            for name in ("article", "source", "day")
+            for name in ("article", "source", "day", "text")
         }
 
     def _open_tables(self):

@@ -64,6 +64,23 @@ def test_store_is_reused_and_output_formats_agree(baseline, archive, contra_mode
     assert (tmp_path / "jsonl" / "conflicts" / "part-00000.jsonl").exists()
 
 
+def test_store_hashes_sentence_texts_and_an_older_store_gets_them(baseline):
+    import numpy as np
+
+    from nli_check.scan.store import Store, text_hashes
+
+    _, _, store_root = baseline
+    [path] = list(Path(store_root).glob("*/text.npy"))
+    store = Store(path.parent.parent, path.parent.name)
+    written = np.load(path)
+    texts = [row["text"] for row in store.take(range(store.num_sentences))]
+    np.testing.assert_array_equal(written, text_hashes(texts))
+    assert len(set(written.tolist())) < len(written)  # the archive repeats sentences
+    path.unlink()  # as in a store finalised before text.npy existed
+    np.testing.assert_array_equal(store.filters()["text"], written)
+    assert path.exists()
+
+
 def test_threshold_and_source_filters(baseline, archive, contra_model_dir, tmp_path):
     out, _, store = baseline
     rows = read_conflicts(out)

@@ -32,6 +32,8 @@ def _brute(emb, filters, s: SearchSettings):
     n = len(emb)
     sim = emb @ emb.T
     ok = ~np.eye(n, dtype=bool) & (sim >= s.min_similarity)
+    if "text" in filters:
+        ok &= filters["text"][:, None] != filters["text"][None, :]
     if not s.within_articles:
         ok &= filters["article"][:, None] != filters["article"][None, :]
     if s.across_sources_only:
@@ -71,6 +73,32 @@ def test_exact_search_matches_brute_force(tmp_path, settings):
     np.testing.assert_allclose(
         sims[valid], np.einsum("kd,kd->k", emb[rows[0]], emb[ids[valid]]), atol=1e-5
     )
+
+
+def test_copies_of_one_sentence_are_never_paired_and_leave_room_for_others(tmp_path):
+    """Copies of a sentence (wire copy in many articles) are each other's nearest neighbours;
+    they are never a pair, and the neighbours after them fill the top-k."""
+    from nli_check.scan.store import text_hashes
+
+    rng = np.random.default_rng(5)
+    base = _unit(rng, 60, clusters=6)
+    copies = rng.integers(0, 60, 240)  # 240 sentences, copies of 60 distinct ones
+    emb = np.concatenate([base, base[copies]])
+    texts = [f"Sentence {i}." for i in range(60)] + [f"  sentence {i}. " for i in copies]
+    filters = _filters(len(emb), rng)
+    filters["text"] = text_hashes(texts)
+    assert filters["text"][0] == text_hashes(["SENTENCE   0."])[0]  # case and spacing ignored
+    settings = SearchSettings(top_k=4, min_similarity=0.0, index="exact")
+    ids, sims, _ = neighbours(emb, filters, settings, tmp_path, block=50)
+    assert (ids >= 0).all()  # four neighbours each, although every sentence has copies
+    assert all(texts[i].split()[1] != texts[j].split()[1] for i, row in enumerate(ids) for j in row)
+    # They are the best four with other words (up to ties between copies, which embed alike).
+    sim = emb @ emb.T
+    other = (filters["text"][:, None] != filters["text"][None, :]) & (
+        filters["article"][:, None] != filters["article"][None, :]
+    )
+    fourth = np.sort(np.where(other, sim, -np.inf), axis=1)[:, -4]
+    np.testing.assert_array_less(fourth - 1e-5, sims.min(axis=1))
 
 
 def test_pairs_are_unique_unordered_and_never_same_article(tmp_path):
