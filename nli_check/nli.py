@@ -288,16 +288,9 @@ class NLIModel:
 
     def _run(self, pairs, batch_size, max_tokens, show_progress, apply_temperature):
         """Logits in :data:`LABELS` order: tokenise all pairs, sort them by length, cut the order
-        into batches under a token budget, run each through the backend, restore input order.
-        A pair that occurs more than once (copies of a sentence in an archive) runs once."""
+        into batches under a token budget, run each through the backend, restore input order."""
         if not pairs:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        distinct: dict[tuple[str, str], int] = {}
-        where = np.fromiter(
-            (distinct.setdefault(pair, len(distinct)) for pair in pairs), dtype=np.int64, count=len(pairs)
-        )
-        if len(distinct) < len(pairs):
-            return self._run(list(distinct), batch_size, max_tokens, show_progress, apply_temperature)[where]
         enc = self.tokenizer(
             [p for p, _ in pairs], [h for _, h in pairs], truncation=True, max_length=self.max_length
         )

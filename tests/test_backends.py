@@ -145,24 +145,6 @@ def test_onnx_agrees_with_torch(request, cache, fixture, quantize, atol):
     )
 
 
-def test_a_repeated_pair_runs_once(tiny_model_dir):
-    """Copies of a pair (a sentence repeated across an archive) cost one model input."""
-    model = _load(tiny_model_dir)
-    forward, rows = model._forward, []
-
-    def counting(arrays):
-        rows.append(len(arrays[0]))
-        return forward(arrays)
-
-    model._forward = counting
-    pairs = PAIRS * 3 + PAIRS[:2]
-    probs = model.predict_proba(pairs)
-    inputs = {window for pair in dict.fromkeys(PAIRS) for window in model.windows(*pair)}
-    assert sum(rows) == len(inputs) < len(pairs)
-    np.testing.assert_allclose(probs, np.concatenate([model.predict_proba(PAIRS)] * 3 + [probs[:2]]), atol=1e-6)
-    np.testing.assert_allclose(probs[: len(PAIRS)], _load(tiny_model_dir).predict_proba(PAIRS), atol=1e-5)
-
-
 @needs_onnx
 def test_onnx_matches_torch_with_batches_of_mixed_lengths(tiny_model_dir, cache):
     """Padding inside a batch must not change a pair's result (the attention mask is exported)."""
