@@ -19,11 +19,13 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import resource
 import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
@@ -254,12 +256,15 @@ class ScanRun:
             bar = _progress(self.show_progress, len(embeddings), "Search", "sentence")
             try:
                 with self.timer.stage("search", "pairs") as entry:
+                    filters = self.store.filters()
                     ids, sims, stats = neighbours(
-                        embeddings, self.store.filters(), self.config.search, state, progress=bar
+                        embeddings, filters, self.config.search, state, progress=bar
                     )
-                    entry["items"] = write_pairs(ids, sims, pairs_path)
+                    found = state / "pairs-found.npy"
+                    entry["items"] = write_pairs(ids, sims, found)
                     entry["index"] = stats["kind"]
                     del ids, sims
+                    group_copies(found, filters["text"], pairs_path)
             finally:
                 bar.close()
             for name in ("neighbours.npy", "similarities.npy", "index.faiss"):
@@ -384,6 +389,22 @@ def scan(config: ScanConfig, *, show_progress: bool = False) -> dict:
     run.classify_local(pairs)
     device = str(run._model.device) if run._model is not None else None
     return run.finish(pairs, "local", device)
+
+
+def group_copies(source: Path, text: np.ndarray, target: Path) -> None:
+    """Move the pairs in ``source`` to ``target`` with the pairs of the same two texts (copies
+    of two sentences in many articles) next to each other, so they fall in one NLI shard and
+    are put to the model once. Archives without copies keep their order."""
+    pairs = np.load(source)
+    if len(pairs) and len(np.unique(text)) < len(text):
+        ta, tb = np.asarray(text[pairs["a"]]), np.asarray(text[pairs["b"]])
+        lo, hi = np.minimum(ta, tb), np.maximum(ta, tb)
+        pairs = pairs[np.lexsort((pairs["b"], pairs["a"], hi, lo))]
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, pairs)
+    os.replace(tmp, target)
+    source.unlink()
 
 
 def summary_json(summary: dict) -> str:

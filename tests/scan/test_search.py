@@ -174,3 +174,27 @@ def test_search_resumes_from_committed_blocks(tmp_path):
     resumed, _, _ = neighbours(emb, filters, settings, part, block=100, progress=bar)
     np.testing.assert_array_equal(np.array(resumed), full)
     assert bar.n == 500
+
+
+def test_pairs_of_the_same_two_texts_are_grouped(tmp_path):
+    """Copies of a text pair end up next to each other (one NLI shard, one model input)."""
+    from nli_check.scan.engine import group_copies
+    from nli_check.scan.search import PAIR_DTYPE
+
+    rng = np.random.default_rng(7)
+    text = rng.integers(0, 6, 40).astype(np.int64)  # 40 sentences, 6 distinct texts
+    a = rng.integers(0, 39, 300)
+    b = np.minimum(a + 1 + rng.integers(0, 10, 300), 39)
+    pairs = np.unique(np.array(list(zip(a, b, rng.random(300))), dtype=PAIR_DTYPE))
+    np.save(tmp_path / "found.npy", pairs)
+    group_copies(tmp_path / "found.npy", text, tmp_path / "pairs.npy")
+    grouped = np.load(tmp_path / "pairs.npy")
+    assert not (tmp_path / "found.npy").exists()
+    assert sorted(grouped.tolist()) == sorted(pairs.tolist())  # the same pairs
+    keys = [frozenset((int(text[x]), int(text[y]))) for x, y in zip(grouped["a"], grouped["b"])]
+    runs = [k for i, k in enumerate(keys) if i == 0 or k != keys[i - 1]]
+    assert len(runs) == len(set(keys))  # each text pair in one run
+    # Without copies the order is kept.
+    np.save(tmp_path / "found.npy", pairs)
+    group_copies(tmp_path / "found.npy", np.arange(40, dtype=np.int64), tmp_path / "same.npy")
+    np.testing.assert_array_equal(np.load(tmp_path / "same.npy"), pairs)
