@@ -287,6 +287,30 @@ def main() -> int:
         torch.set_num_threads(default_threads)
         threads = {"mode": fastest, "pairs": len(subset), "pairs_per_second_by_threads": threads}
 
+    # 5b. Batches: the fastest mode at several token budgets a batch (the CPU default is
+    #     nli_check.nli.CPU_TOKEN_BUDGET); and how much int8 scores depend on the batch-mates.
+    budgets, batch_dependence = {}, {}
+    if not cuda:
+        model = contenders[fastest]["model"]
+        for budget in (512, 1024, 2048, 4096, 8192):
+            seconds, _ = timed(lambda b=budget: model.predict_proba(subset, batch_size=256, max_tokens=b))
+            budgets[str(budget)] = len(subset) / seconds
+        budgets = {"mode": fastest, "pairs": len(subset), "pairs_per_second_by_max_tokens": budgets}
+        for name, entry in contenders.items():
+            m = entry.get("model")
+            if m is None or m.quantize != "int8":
+                continue
+            few = pairs[: min(len(pairs), 300)]
+            alone, batched = m.predict_proba(few, batch_size=1), m.predict_proba(few)
+            flipped = alone.argmax(1) != batched.argmax(1)
+            batch_dependence[name] = {
+                "pairs": len(few),
+                "mean_abs_diff": float(np.abs(alone - batched).mean()),
+                "max_abs_diff": float(np.abs(alone - batched).max()),
+                "labels_changed": int(flipped.sum()),
+                "max_confidence_of_changed": float(batched[flipped].max(1).max()) if flipped.any() else None,
+            }
+
     # 6. Embedding throughput: nli-check's Embedder (each backend) against
     #    SentenceTransformer.encode defaults, alternating, on the sample's distinct sentences.
     sentences = list(dict.fromkeys(s for pair in pairs for s in pair))[:2000]
@@ -373,6 +397,8 @@ def main() -> int:
         "recommended_mode": recommended_mode,
         "contenders": results,
         "threads": threads,
+        "token_budgets": budgets,
+        "int8_batch_dependence": batch_dependence,
         "embedding": embed,
         "startup": startup,
     }
@@ -403,6 +429,17 @@ def main() -> int:
             + ", ".join(
                 f"{k}: {v:.1f} pairs/s" for k, v in threads["pairs_per_second_by_threads"].items()
             )
+        )
+    if budgets:
+        print(
+            f"token budget a batch ({budgets['mode']}, {budgets['pairs']} pairs): "
+            + ", ".join(f"{k}: {v:.1f} pairs/s" for k, v in budgets["pairs_per_second_by_max_tokens"].items())
+        )
+    for name, d in batch_dependence.items():
+        print(
+            f"{name}, batched vs one pair at a time ({d['pairs']} pairs): mean |Δp| {d['mean_abs_diff']:.3f}, "
+            f"max {d['max_abs_diff']:.3f}, {d['labels_changed']} label(s) changed"
+            + (f", none above confidence {d['max_confidence_of_changed']:.2f}" if d["labels_changed"] else "")
         )
     print(
         f"\nembedding, sentences/s over {embed['sentences']} sentences "
