@@ -232,27 +232,17 @@ def demo(tmp_path):
     return tmp_path
 
 
+def _check_args(demo, model) -> list:
+    """``nli-check check`` on the demo pair with ``model`` on the CPU, every pair compared."""
+    return ["check", demo / "draft.txt", "-e", demo / "wire.txt", "--model", model, "--device", "cpu",
+            "--min-similarity", "0"]
+
+
 @needs_onnx
 @pytest.mark.parametrize("quantize", ["none", "int8"])
 def test_cli_backend_onnx(contradiction_model_dir, demo, cache, quantize):
-    result = _cli(
-        "check",
-        demo / "draft.txt",
-        "-e",
-        demo / "wire.txt",
-        "--model",
-        contradiction_model_dir,
-        "--device",
-        "cpu",
-        "--backend",
-        "onnx",
-        "--quantize",
-        quantize,
-        "-f",
-        "json",
-        "--min-similarity",
-        "0",
-    )
+    args = _check_args(demo, contradiction_model_dir)
+    result = _cli(*args, "--backend", "onnx", "--quantize", quantize, "-f", "json")
     assert result.exit_code == 0, result.output
     import json
 
@@ -264,20 +254,7 @@ def test_cli_backend_onnx(contradiction_model_dir, demo, cache, quantize):
 
 
 def test_cli_torch_int8_and_bad_values(contradiction_model_dir, demo, cache):
-    base = [
-        "check",
-        demo / "draft.txt",
-        "-e",
-        demo / "wire.txt",
-        "--model",
-        contradiction_model_dir,
-        "--device",
-        "cpu",
-        "--min-similarity",
-        "0",
-        "-f",
-        "jsonl",
-    ]
+    base = [*_check_args(demo, contradiction_model_dir), "-f", "jsonl"]
     result = _cli(*base, "--backend", "torch", "--quantize", "int8")
     assert result.exit_code == 0, result.output
     assert '"label": "contradiction"' in result.output
@@ -290,21 +267,8 @@ def test_cli_missing_onnxruntime_exits_1_with_the_install_hint(
     contradiction_model_dir, demo, cache, monkeypatch
 ):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
-    result = CliRunner().invoke(
-        cli,
-        [
-            "check",
-            str(demo / "draft.txt"),
-            "-e",
-            str(demo / "wire.txt"),
-            "--model",
-            str(contradiction_model_dir),
-            "--device",
-            "cpu",
-            "--backend",
-            "onnx",
-        ],
-    )
+    args = [str(a) for a in _check_args(demo, contradiction_model_dir)]
+    result = CliRunner().invoke(cli, [*args, "--backend", "onnx"])
     assert result.exit_code == 1
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
