@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import resource
 import sys
 import time
@@ -35,7 +34,7 @@ from nli_check.scan.output import OutputDir
 from nli_check.scan.reader import Malformed, archive_files, archive_fingerprint, read_archive
 from nli_check.scan.search import neighbours, read_pairs, write_pairs
 from nli_check.scan.stages import classify_rows, conflicts, pair_inputs, record_row, segment_records
-from nli_check.scan.store import Store, sentences_table, store_key
+from nli_check.scan.store import Store, save_npy_atomic, sentences_table, store_key
 
 #: Malformed records listed one by one in the summary (all are counted).
 MALFORMED_LISTED = 1000
@@ -400,10 +399,7 @@ def group_copies(source: Path, text: np.ndarray, target: Path) -> None:
         ta, tb = np.asarray(text[pairs["a"]]), np.asarray(text[pairs["b"]])
         lo, hi = np.minimum(ta, tb), np.maximum(ta, tb)
         pairs = pairs[np.lexsort((pairs["b"], pairs["a"], hi, lo))]
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        np.save(handle, pairs)
-    os.replace(tmp, target)
+    save_npy_atomic(target, pairs)
     source.unlink()
 
 

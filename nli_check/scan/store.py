@@ -337,10 +337,7 @@ class Store:
             hashes = np.concatenate(
                 [text_hashes(t.column("text").to_pylist()) for t in tables] or [np.zeros(0, np.int64)]
             )
-            tmp = self.path / f".text.npy.{os.getpid()}.tmp"
-            with open(tmp, "wb") as handle:
-                np.save(handle, hashes)
-            os.replace(tmp, self.path / "text.npy")
+            save_npy_atomic(self.path / "text.npy", hashes)
         return {
             name: np.load(self.path / f"{name}.npy", mmap_mode="r")
             for name in ("article", "source", "day", "text")
