@@ -12,6 +12,16 @@ logger = logging.getLogger(__name__)
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
+_ANNOUNCED: set[str] = set()
+
+
+def _announce(message: str) -> None:
+    """Log the device ``auto`` picked, once per process (every model resolves it)."""
+    if message not in _ANNOUNCED:
+        _ANNOUNCED.add(message)
+        logger.info(message)
+
+
 def resolve_device(spec: str | None = "auto"):
     """Turn ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` into a ``torch.device``.
 
@@ -26,9 +36,9 @@ def resolve_device(spec: str | None = "auto"):
     if spec == "auto":
         if torch.cuda.is_available():
             device = torch.device("cuda", torch.cuda.current_device())
-            logger.info("Using %s (%s)", device, torch.cuda.get_device_name(device))
+            _announce(f"Using {device} ({torch.cuda.get_device_name(device)})")
             return device
-        logger.info("Using cpu (no CUDA GPU visible)")
+        _announce("Using cpu (no CUDA GPU visible)")
         return torch.device("cpu")
     if spec == "cpu":
         return torch.device("cpu")

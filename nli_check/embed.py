@@ -226,6 +226,8 @@ def _load(source: str, device, backend: str):
                 _CACHE[key] = _DirectEncoder(str(folder), device, plan, backend)
             else:
                 _CACHE[key] = _SentenceTransformerEncoder(source, device, local)
+        except NLICheckError:
+            raise  # already says what to do (an unwritable ONNX cache, a missing onnxruntime)
         except (OSError, ValueError) as exc:
             hint = "no such directory, and the hub is offline" if not local else str(exc).splitlines()[0]
             raise NLICheckError(

@@ -136,3 +136,17 @@ def test_mean_pooling_model_saved_by_sentence_transformers_runs_direct_and_match
     assert isinstance(embedder.encoder, _DirectEncoder) and embedder.encoder.max_length == 16
     # Past 16 tokens both truncate the same way; the direct path normalises, as Embedder promises.
     np.testing.assert_allclose(embedder.embed(TEXTS), st.encode(TEXTS, normalize_embeddings=True), atol=1e-5)
+
+
+@pytest.mark.skipif(not HAVE_ORT, reason="onnxruntime not installed")
+def test_an_unwritable_onnx_cache_is_one_clear_error(tmp_path, monkeypatch):
+    from nli_check.errors import NLICheckError
+
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("NLI_CHECK_CACHE", str(tmp_path / "file"))
+    monkeypatch.setattr("nli_check.embed._CACHE", {})
+    with pytest.raises(NLICheckError) as info:
+        Embedder(device="cpu", backend="onnx")
+    message = str(info.value)
+    assert message.startswith("cannot create the ONNX cache") and "set NLI_CHECK_CACHE" in message
+    assert "sentence-transformers directory" not in message
