@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -282,3 +283,81 @@ def _cut(part: np.ndarray, lengths: np.ndarray, batch_size: int, batch_tokens: i
 
 __all__ = ["PreparedData", "prepare_data", "read_spec", "epoch_sample", "length_grouped_batches",
            "CONTRADICTION", "ENTAILMENT", "NEUTRAL"]
+
+
+# ------------------------------------------------------------------ a leg's prepared data, reused
+def prepared_key(config: TrainConfig) -> str:
+    """A hash of everything that decides the prepared, tokenised data: the data options of the
+    config and the size and modification time of every file it reads."""
+    import hashlib
+    import json
+
+    fields = ("base_model", "data_dir", "train", "dev", "calibration", "max_length", "long_pairs", "seed",
+              "symmetric_contradictions", "number_edits", "max_dev_pairs", "strict", "premise_col",
+              "hypothesis_col", "label_col", "label_map")
+    data = {name: getattr(config, name) for name in fields}
+    files = []
+    for spec in [*config.train, *config.dev, *config.calibration]:
+        path = config.resolve_path(spec.path)
+        stat = path.stat() if path.exists() else None
+        files.append([str(path), stat.st_size if stat else None, stat.st_mtime_ns if stat else None])
+    text = json.dumps([data, files], default=lambda o: getattr(o, "__dict__", str(o)), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _pairs_dict(d: LabelledPairs) -> dict:
+    return {"premises": d.premises, "hypotheses": d.hypotheses, "labels": d.labels, "name": d.name, "path": d.path,
+            "sha256": d.sha256, "rows_read": d.rows_read, "skipped_empty": d.skipped_empty}
+
+
+def save_prepared(directory: Path, key: str, data: PreparedData, encoded) -> None:
+    """Write the prepared data and its token ids (numpy arrays, no pickles) for the next leg."""
+    import json
+    import os
+    import shutil
+
+    tmp = directory.with_name(f".{directory.name}.tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    offsets = np.zeros(len(encoded.ids) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(encoded.lengths)
+    arrays = {"ids": np.concatenate([np.asarray(x, dtype=np.int32) for x in encoded.ids]), "offsets": offsets,
+              "lengths": encoded.lengths, "targets": encoded.targets, "source_ids": encoded.source_ids}
+    if encoded.types is not None:
+        arrays["types"] = np.concatenate([np.asarray(x, dtype=np.int8) for x in encoded.types])
+    np.savez(tmp / "encoded.npz", **arrays)
+    meta = {"key": key, "labels": data.labels, "sources": data.sources, "dev": [_pairs_dict(d) for d in data.dev],
+            "calibration": [_pairs_dict(d) for d in data.calibration], "dropped_overlap": data.dropped_overlap,
+            "dropped_duplicates": data.dropped_duplicates, "augmented": data.augmented, "windowed": data.windowed,
+            "truncated": encoded.truncated}
+    (tmp / "prepared.json").write_text(json.dumps(meta), encoding="utf-8")
+    if directory.exists():
+        shutil.rmtree(directory)
+    os.replace(tmp, directory)
+
+
+def load_prepared(directory: Path, key: str):
+    """``(PreparedData, Encoded)`` saved by :func:`save_prepared` under the same key, else ``None``."""
+    import json
+
+    from nli_check.training import Encoded
+
+    meta_file = directory / "prepared.json"
+    if not meta_file.exists():
+        return None
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta.get("key") != key:
+        logger.info("the prepared data in %s is for another config or other files: preparing again", directory)
+        return None
+    with np.load(directory / "encoded.npz", allow_pickle=False) as arrays:
+        offsets = arrays["offsets"]
+        ids = np.split(arrays["ids"].astype(np.int64), offsets[1:-1])
+        types = np.split(arrays["types"].astype(np.int64), offsets[1:-1]) if "types" in arrays else None
+        encoded = Encoded(ids, types, arrays["lengths"], arrays["targets"], arrays["source_ids"], meta["truncated"])
+    sets = {part: [LabelledPairs(**d) for d in meta[part]] for part in ("dev", "calibration")}
+    data = PreparedData([], [], meta["labels"], meta["sources"], sets["dev"], meta["dropped_overlap"],
+                        meta["dropped_duplicates"], meta["augmented"], encoded.source_ids.tolist(),
+                        sets["calibration"], meta["windowed"])
+    logger.info("read the prepared data of %d pairs from %s", len(data.labels), directory)
+    return data, encoded

@@ -33,13 +33,23 @@ import numpy as np
 from nli_check.data import LabelledPairs
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, NOT_ENTAILMENT, map_model_labels
-from nli_check.train_data import PreparedData, epoch_sample, length_grouped_batches, prepare_data, read_spec
+from nli_check.train_data import (
+    PreparedData,
+    epoch_sample,
+    length_grouped_batches,
+    load_prepared,
+    prepare_data,
+    prepared_key,
+    read_spec,
+    save_prepared,
+)
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
 RECORD_FILE = "training_record.json"
 CONFIG_FILE = "train_config.json"
+PREPARED_DIR = "prepared-data"
 #: Fields a resumed run may change: they decide when things are saved or where it runs, not what is learnt.
 RESUME_FREE_FIELDS = frozenset({"checkpoint_every", "checkpoint_minutes", "device", "eval_every",
                                 "early_stopping_patience", "baseline_model", "max_shard_size"})
@@ -584,11 +594,7 @@ class TrainingRun:
         self.tokenizer, self.model, self.label_index, self.new_head = build_model(
             config, self.checkpoint if saved else None)
         self.model.to(self.device).train()
-        self.data = prepare_data(config, set(self.label_index), self.tokenizer)
-        if not self.data.labels:
-            raise NLICheckError("no training pairs left after filtering: check the data and labels")
-        self.encoded = encode(self.tokenizer, self.data, self.label_index, config.max_length,
-                              windowed=config.long_pairs == "window")
+        self.data, self.encoded = self.build_data()
         self.plans = plan_epochs(self.encoded, self.data.weights, config)
         self.total_steps = sum(len(p) for p in self.plans)
         self.optimizer, self.scheduler = build_optimizer(self.model, config, self.total_steps)
@@ -604,6 +610,23 @@ class TrainingRun:
         self.leg = {"leg": len(self.state.legs) + 1, "started": _now(), "start_step": self.state.global_step,
                     "start_pairs_seen": self.state.pairs_seen, "ended": "interrupted"}
         self.state.legs.append(self.leg)
+
+    def build_data(self) -> tuple[PreparedData, Encoded]:
+        """The prepared, tokenised training data: read from the run's folder when an earlier leg of
+        the same config on the same files saved it, else prepared (and saved for the next leg)."""
+        config = self.config
+        key = prepared_key(config)
+        cache = self.output / PREPARED_DIR
+        cached = load_prepared(cache, key)
+        if cached:
+            return cached
+        data = prepare_data(config, set(self.label_index), self.tokenizer)
+        if not data.labels:
+            raise NLICheckError("no training pairs left after filtering: check the data and labels")
+        encoded = encode(self.tokenizer, data, self.label_index, config.max_length,
+                         windowed=config.long_pairs == "window")
+        save_prepared(cache, key, data, encoded)
+        return data, encoded
 
     def _check_resume(self, resume: bool) -> dict | None:
         if not resume:
@@ -771,8 +794,9 @@ class TrainingRun:
                 reason, finished = "early stop", True
         self._close_leg(reason)
         if finished:
-            if self.checkpoint.exists():
-                shutil.rmtree(self.checkpoint)
+            for done in (self.checkpoint, self.output / PREPARED_DIR):
+                if done.exists():
+                    shutil.rmtree(done)
         else:
             self.save_checkpoint(reason)
         record = self.record(finished)

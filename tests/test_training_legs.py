@@ -60,6 +60,7 @@ def test_legs_end_where_one_run_ends_and_each_is_recorded(tmp_path, base, files)
     assert not first["finished"] and 1 <= first["global_step"] < total
     assert first["legs"][0]["ended"] == "time limit" and first["legs"][0]["dev"]["step"] == first["global_step"]
     assert (tmp_path / "legs" / "checkpoint" / "state.json").exists()
+    assert (tmp_path / "legs" / "prepared-data" / "prepared.json").exists()  # the next leg reads it
     with pytest.raises(NLICheckError, match=r"differs .*\(learning_rate\)"):
         train(make_config(tmp_path / "legs", base, files, dev=[], learning_rate=2e-3), resume=True)
     # a leg may change when it checkpoints or evaluates, not what it learns
@@ -68,6 +69,7 @@ def test_legs_end_where_one_run_ends_and_each_is_recorded(tmp_path, base, files)
     assert second["finished"] and second["global_step"] == total == second["total_steps"]
     legs = second["legs"]
     assert [leg["ended"] for leg in legs] == ["time limit", "finished"]
+    assert not (tmp_path / "legs" / "prepared-data").exists() and not (tmp_path / "legs" / "checkpoint").exists()
     assert sum(leg["steps"] for leg in legs) == total
     assert sum(leg["pairs"] for leg in legs) == second["pairs_seen"] == clean["pairs_seen"]
     a_used, b_used = (source["rows_used"] for source in second["train_sources"])
