@@ -638,9 +638,12 @@ class TrainingRun:
             raise NLICheckError(f"nothing to resume: {self.checkpoint} holds no checkpoint; run without --resume")
         saved = json.loads((self.checkpoint / "state.json").read_text())
         previous = {k: v for k, v in saved.get("config", {}).items() if k not in RESUME_FREE_FIELDS}
-        if previous and previous != self.config.snapshot():
-            changed = sorted(k for k in set(previous) | set(self.config.snapshot())
-                             if previous.get(k) != self.config.snapshot().get(k))
+        current = self.config.snapshot()
+        # A field newer than the checkpoint matches when it keeps its default.
+        defaults = json.loads(json.dumps(TrainConfig().snapshot(), default=str))
+        changed = sorted(k for k in set(previous) | set(current)
+                         if previous.get(k, defaults.get(k)) != current.get(k))
+        if previous and changed:
             raise NLICheckError(
                 f"the config differs from the one {self.checkpoint} was trained with ({', '.join(changed)}): "
                 "resume with the same config, or train into a new --output directory")
@@ -741,6 +744,11 @@ class TrainingRun:
         if old.exists():
             shutil.rmtree(old)
         self.last_checkpoint = time.time()
+        _write_json(self.output / RECORD_FILE, self.record(finished=False))
+        speed = self.leg["speed"]["pairs_per_second"]
+        logger.info("%s checkpoint: step %d of %d, epoch %d, %d pairs seen; leg %d: %.1f min, %s pairs/s",
+                    _now(), self.state.global_step, self.total_steps, self.state.epoch + 1, self.state.pairs_seen,
+                    self.leg["leg"], self.leg["minutes"], "-" if speed is None else f"{speed:.1f}")
 
     def _close_leg(self, reason: str) -> None:
         state = self.state
