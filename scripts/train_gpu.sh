@@ -28,6 +28,8 @@ BATCH_SIZE=${BATCH_SIZE:-256}
 BATCH_TOKENS=${BATCH_TOKENS:-32768}
 LEARNING_RATE=${LEARNING_RATE:-1e-4}
 read -r -a NLI <<< "${NLI:-nli-check}"
+mkdir -p "$(dirname "$OUTPUT")"
+export TOKENIZERS_PARALLELISM=${TOKENIZERS_PARALLELISM:-true}  # data preparation tokenises on every core
 
 echo "1. train on $DEVICE for at most $MINUTES minutes -> $OUTPUT" >&2
 "${NLI[@]}" train --config "$CONFIG" --data-dir "$DATA_DIR" -o "$OUTPUT" --device "$DEVICE" \
