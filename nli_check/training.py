@@ -700,6 +700,8 @@ class TrainingRun:
     def evaluate(self) -> bool:
         """Score the dev sets; save the model if it is the best so far. Returns True to stop early."""
         config, state = self.config, self.state
+        if state.history and state.history[-1]["step"] == state.global_step:
+            return False  # already evaluated at this step (a leg that ended at an epoch's last batch)
         scores = score_dev_sets(self.model, self.tokenizer, self.data.dev, self.label_index, self.device,
                                 config.max_length)
         mean = scores["mean_dev_accuracy"]
