@@ -482,7 +482,8 @@ class _Build:
                                    items=len(chunk), records=len(chunk), malformed=[])
                 embedded += len(rows)
                 bar.update(len(chunk))
-                if kill_after is not None and store.next_shard - int(store.state.get("base", {}).get("shards", 0)) > int(kill_after):
+                new_shards = store.next_shard - int(store.state.get("base", {}).get("shards", 0))
+                if kill_after is not None and new_shards > int(kill_after):
                     os.kill(os.getpid(), 9)
         finally:
             bar.close()
@@ -883,3 +884,24 @@ def archive_evidence(archive: Archive, claims: Sequence[Sentence], claim_views: 
         "sentences_found": len(sentences),
     }
     return sentences, pair_lists, documents, info
+
+
+def open_for_scan(path: str | os.PathLike, embedding_model: str | None) -> _Generation:
+    """The current generation of an index, for ``scan`` to read instead of an archive; refused
+    when ``embedding_model`` (``None``: the default) is not the embedder that built it."""
+    from nli_check.models import minilm_path, resolve_model_name
+
+    root = Path(path).expanduser()
+    manifest, generation = _open_generation(root)
+    source = Path(str(minilm_path()) if embedding_model is None else resolve_model_name(embedding_model))
+    name = "all-MiniLM-L6-v2" if embedding_model is None else str(embedding_model)
+    used = {"name": name, "sha256": _folder_digest(source) if source.is_dir() else None,
+            "dimension": manifest.get("embedder", {}).get("dimension")}
+    try:
+        _check_embedder(root, manifest.get("embedder", {}), used)
+    except NLICheckError:
+        generation.close()
+        raise
+    key = json.dumps([manifest.get("current"), generation.store.state.get("info", {}).get("key")])
+    generation.fingerprint = "index:" + hashlib.sha256(key.encode()).hexdigest()
+    return generation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from nli_check.report._fields import LABEL_NAMES, summary_line
+from nli_check.report._fields import LABEL_NAMES, published, summary_line
 from nli_check.types import CheckResult, Finding, Sentence
 
 _HEAD = ("#", "label", "conf", "sim", "claim", "evidence")
@@ -13,6 +13,8 @@ _HEAD = ("#", "label", "conf", "sim", "claim", "evidence")
 
 def _describe(sentence: Sentence) -> str:
     where = f"[{sentence.source}:{sentence.start}-{sentence.end}]"
+    if sentence.article_id is not None:
+        where = f"[{published(sentence)}]"
     if sentence.speaker:
         return f"{sentence.text}\n— {sentence.speaker} ({sentence.cue}) {where}"
     return f"{sentence.text}\n{where}"
