@@ -1,7 +1,7 @@
-"""The label of one claim-evidence pair (classify_pairs), driven by a scripted model whose probabilities are set per (premise,
-hypothesis): contradiction is looked for in both directions and in both views (whole sentences,
-reported contents), support only with the evidence as premise, and a pair whose best label is
-not the top label of its own prediction is neutral."""
+"""The label of one claim-evidence pair (``classify_pairs``), driven by a scripted model whose
+probabilities are set per (premise, hypothesis): contradiction is looked for in both directions
+and in both views (whole sentences, reported contents), support only with the evidence as
+premise, and a pair whose best label is not the top label of its own prediction is neutral."""
 
 from __future__ import annotations
 
