@@ -57,6 +57,8 @@ MANIFEST = "index.json"
 READERS_LOCK = ".readers.lock"
 WRITER_LOCK = ".writer.lock"
 _EPOCH = date(1970, 1, 1)
+#: Smaller archives get no faiss index (searches below ``Archive.exact_limit`` are exact anyway).
+IVF_MIN_SENTENCES = 1000
 #: Test hook: after committing this store shard, the build kills its own process (kill -9).
 KILL_AFTER_SHARD_ENV = "NLI_CHECK_INDEX_KILL_AFTER_SHARD"
 
@@ -497,9 +499,9 @@ class _Build:
         from nli_check.scan.search import build_ivf_index
 
         path = store.path / "index.faiss"
-        if path.exists():
-            return
         embeddings = store.embeddings
+        if path.exists() or len(embeddings) < IVF_MIN_SENTENCES:
+            return
         base_path = base.path / "index.faiss" if base is not None else None
         if base_path is not None and base_path.exists() and len(embeddings) <= 4 * _trained_on(base):
             index = faiss.read_index(str(base_path))

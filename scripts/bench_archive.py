@@ -58,9 +58,13 @@ def _peak_of(args: list[str]) -> dict:
     if timer is None:
         return _run(args)
     result = _run([timer, "-v", *args])
+    cpu = 0.0
     for line in result["stderr"].splitlines():
         if "Maximum resident set size" in line:
             result["peak_rss_mb"] = round(int(line.split(":")[1]) / 1024, 1)
+        if "User time (seconds)" in line or "System time (seconds)" in line:
+            cpu += float(line.split(":")[1])
+    result["cpu_seconds"] = round(cpu, 1)
     return result
 
 
@@ -130,7 +134,98 @@ def step_build(work: Path, results: dict, gpu_speedup: float) -> None:
         "gpu_speedup_assumed": gpu_speedup,
         "extrapolated_1m_sentences_gpu_seconds": round(per_sentence * 1_000_000 / gpu_speedup, 0),
         "embed_share": embed_share,
+        "cpu_seconds": run.get("cpu_seconds"),
         "index_bytes": sum(p.stat().st_size for p in index.rglob("*") if p.is_file()),
+    }
+
+
+def step_check(work: Path, results: dict) -> None:
+    index, draft = work / "index-100k", work / "draft.txt"
+    args = _cli("check", str(draft), "--archive", str(index), "-f", "json", "-o", str(work / "report.json"))
+    _run(args)  # once, so model graphs exported on first use are on disk: "cold" is a new process
+    cold = [_peak_of(args) for _ in range(2)]
+    warm_script = (
+        "import json, sys, time\n"
+        "from nli_check import check\n"
+        "times = []\n"
+        "for _ in range(4):\n"
+        "    start = time.perf_counter()\n"
+        "    result = check([sys.argv[1]], archive=sys.argv[2])\n"
+        "    times.append(time.perf_counter() - start)\n"
+        "print(json.dumps({'seconds': times, 'claims': len(result.claims)}))\n"
+    )
+    warm = _peak_of([sys.executable, "-c", warm_script, str(draft), str(index)])
+    warm_out = json.loads(warm["stdout"])
+    times = warm_out["seconds"]
+    report = json.loads((work / "report.json").read_text())
+    results["check"] = {
+        "draft_sentences": warm_out["claims"],
+        "archive_sentences": report["settings"]["archive"]["sentences"],
+        "cold_seconds": [r["seconds"] for r in cold],
+        "cold_peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in cold),
+        "warm_seconds": [round(t, 2) for t in times[1:]],
+        "first_in_process_seconds": round(times[0], 2),
+        "warm_process_peak_rss_mb": warm.get("peak_rss_mb"),
+    }
+
+
+def _embeddings(work: Path):
+    """The 100k index's embeddings (memory-mapped), or those its unfinished build committed."""
+    import numpy as np
+
+    index = work / "index-100k"
+    manifest = index / "index.json"
+    if manifest.exists():
+        current = json.loads(manifest.read_text())["current"]
+        return np.load(index / current / "embeddings.npy", mmap_mode="r"), True
+    parts = sorted(index.glob("gen-*/sentences/part-*.npy"))
+    return np.concatenate([np.load(p) for p in parts]), False
+
+
+def step_quality(work: Path, results: dict, k: int) -> None:
+    import numpy as np
+
+    from nli_check.embed import Embedder
+    from nli_check.scan.search import build_ivf_index, exact_top_k, ivf_top_k
+
+    queries = Embedder().embed(json.loads((work / "queries.json").read_text()))
+    embeddings, complete = _embeddings(work)
+    out = {"k": k, "queries": len(queries), "from_finished_index": complete}
+    for size in (10_000, len(embeddings)):
+        if size > len(embeddings):
+            continue
+        matrix = np.ascontiguousarray(embeddings[:size])
+        index = build_ivf_index(matrix)
+        exact, _ = exact_top_k(queries, matrix, k, -1.0)
+        start = time.perf_counter()
+        approx, _ = ivf_top_k(index, queries, matrix, k, -1.0, oversample=max(4 * k, k + 32))
+        seconds = time.perf_counter() - start
+        same = [set(a) == set(b) for a, b in zip(approx.tolist(), exact.tolist())]
+        recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx.tolist(), exact.tolist())])
+        out[str(size)] = {
+            "claims_with_exact_top_k": round(float(np.mean(same)), 4),
+            "recall_at_k": round(float(recall), 4),
+            "nlist": int(index.nlist),
+            "nprobe": int(index.nprobe),
+            "ivf_query_ms": round(1000 * seconds / len(queries), 3),
+        }
+    results["quality"] = out
+
+
+def step_append(work: Path, results: dict) -> None:
+    index = work / "index-100k"
+    run = _peak_of(_cli("index", str(work / "append-1000.jsonl"), "-o", str(index), "--json"))
+    summary = json.loads(run["stdout"])
+    build = results.get("build", {})
+    results["append"] = {
+        "records": summary["appended_records"],
+        "sentences": summary["embedded_sentences"],
+        "seconds": run["seconds"],
+        "cpu_seconds": run.get("cpu_seconds"),
+        "peak_rss_mb": run.get("peak_rss_mb"),
+        "share_of_build_seconds": round(run["seconds"] / build["seconds"], 4) if build.get("seconds") else None,
+        "share_of_build_cpu": (round(run["cpu_seconds"] / build["cpu_seconds"], 4)
+                               if build.get("cpu_seconds") and run.get("cpu_seconds") else None),
     }
 
 
@@ -141,6 +236,7 @@ def main() -> None:
     parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--gpu-speedup", type=float, default=50.0,
                         help="assumed embedding speed of a GPU over these CPU cores, for the extrapolation")
+    parser.add_argument("--k", type=int, default=5, help="neighbours compared in the quality step")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = json.loads(args.output.read_text()) if args.output.exists() else {}
@@ -154,6 +250,12 @@ def main() -> None:
             step_archives(args.workdir, results)
         elif step == "build":
             step_build(args.workdir, results, args.gpu_speedup)
+        elif step == "check":
+            step_check(args.workdir, results)
+        elif step == "quality":
+            step_quality(args.workdir, results, args.k)
+        elif step == "append":
+            step_append(args.workdir, results)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(json.dumps(results, indent=2, sort_keys=True))
