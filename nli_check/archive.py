@@ -891,12 +891,13 @@ def archive_evidence(archive: Archive, claims: Sequence[Sentence], claim_views: 
 def open_for_scan(path: str | os.PathLike, embedding_model: str | None) -> _Generation:
     """The current generation of an index, for ``scan`` to read instead of an archive; refused
     when ``embedding_model`` (``None``: the default) is not the embedder that built it."""
-    from nli_check.models import minilm_path, resolve_model_name
+    from nli_check import models
 
     root = Path(path).expanduser()
     manifest, generation = _open_generation(root)
-    source = Path(str(minilm_path()) if embedding_model is None else resolve_model_name(embedding_model))
-    name = "all-MiniLM-L6-v2" if embedding_model is None else str(embedding_model)
+    default = getattr(models, "DEFAULT_EMBEDDER", models.MINILM)
+    name = default if embedding_model is None else str(embedding_model)
+    source = Path(models.resolve_model_name(name)).expanduser()
     used = {"name": name, "sha256": _folder_digest(source) if source.is_dir() else None,
             "dimension": manifest.get("embedder", {}).get("dimension")}
     try:

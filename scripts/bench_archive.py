@@ -80,14 +80,14 @@ def _make(size: int, path: Path, seed: int) -> dict:
     return {"path": str(path), "records": records}
 
 
-def step_archives(work: Path, results: dict) -> None:
-    main = _make(100_000, work / "archive-100k.jsonl", 13)
+def step_archives(work: Path, results: dict, sentences: int, append_records: int) -> None:
+    main = _make(sentences, work / f"archive-{sentences}.jsonl", 13)
     extra = work / "append-source.jsonl"
-    _make(12_000, extra, 29)
-    append = work / "append-1000.jsonl"
+    _make(max(12_000, 12 * append_records), extra, 29)
+    append = work / f"append-{append_records}.jsonl"
     with open(extra, encoding="utf-8") as src, open(append, "w", encoding="utf-8") as out:
         for n, line in enumerate(src):
-            if n == 1000:
+            if n == append_records:
                 break
             row = json.loads(line)
             row["id"] = f"new-{row['id']}"
@@ -106,17 +106,18 @@ def step_archives(work: Path, results: dict) -> None:
     rng.shuffle(sentences)
     (work / "queries.json").write_text(json.dumps(sentences[:1000]))
     (work / "draft.txt").write_text(" ".join(sentences[1000:1030]) + "\n", encoding="utf-8")
-    results["archives"] = {"archive": main, "append_records": 1000, "queries": 1000, "draft_sentences": 30}
+    results["archives"] = {"archive": main, "sentences_requested": sentences, "append_records": append_records,
+                           "queries": 1000, "draft_sentences": 30}
 
 
 def _index_summary(stdout: str) -> dict:
     return json.loads(stdout)
 
 
-def step_build(work: Path, results: dict, gpu_speedup: float) -> None:
-    index = work / "index-100k"
+def step_build(work: Path, results: dict, sentences: int, gpu_speedup: float) -> None:
+    index = work / f"index-{sentences}"
     shutil.rmtree(index, ignore_errors=True)
-    run = _peak_of(_cli("index", str(work / "archive-100k.jsonl"), "-o", str(index), "--json"))
+    run = _peak_of(_cli("index", str(work / f"archive-{sentences}.jsonl"), "-o", str(index), "--json"))
     summary = _index_summary(run["stdout"])
     embed_share = None
     profile = work / "build-profile.json"
@@ -131,6 +132,8 @@ def step_build(work: Path, results: dict, gpu_speedup: float) -> None:
         "sentences_per_second": round(summary["sentences"] / seconds, 1),
         "peak_rss_mb": run.get("peak_rss_mb"),
         "extrapolated_1m_sentences_seconds": round(per_sentence * 1_000_000, 0),
+        "cpu_seconds_per_1000_sentences": (round(1000 * run["cpu_seconds"] / summary["sentences"], 2)
+                                           if run.get("cpu_seconds") else None),
         "gpu_speedup_assumed": gpu_speedup,
         "extrapolated_1m_sentences_gpu_seconds": round(per_sentence * 1_000_000 / gpu_speedup, 0),
         "embed_share": embed_share,
@@ -139,8 +142,8 @@ def step_build(work: Path, results: dict, gpu_speedup: float) -> None:
     }
 
 
-def step_check(work: Path, results: dict) -> None:
-    index, draft = work / "index-100k", work / "draft.txt"
+def step_check(work: Path, results: dict, sentences: int) -> None:
+    index, draft = work / f"index-{sentences}", work / "draft.txt"
     args = _cli("check", str(draft), "--archive", str(index), "-f", "json", "-o", str(work / "report.json"))
     _run(args)  # once, so model graphs exported on first use are on disk: "cold" is a new process
     cold = [_peak_of(args) for _ in range(2)]
@@ -169,11 +172,11 @@ def step_check(work: Path, results: dict) -> None:
     }
 
 
-def _embeddings(work: Path):
-    """The 100k index's embeddings (memory-mapped), or those its unfinished build committed."""
+def _embeddings(work: Path, sentences: int):
+    """The index's embeddings (memory-mapped), or those its unfinished build committed."""
     import numpy as np
 
-    index = work / "index-100k"
+    index = work / f"index-{sentences}"
     manifest = index / "index.json"
     if manifest.exists():
         current = json.loads(manifest.read_text())["current"]
@@ -182,18 +185,16 @@ def _embeddings(work: Path):
     return np.concatenate([np.load(p) for p in parts]), False
 
 
-def step_quality(work: Path, results: dict, k: int) -> None:
+def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
     import numpy as np
 
     from nli_check.embed import Embedder
     from nli_check.scan.search import build_ivf_index, exact_top_k, ivf_top_k
 
     queries = Embedder().embed(json.loads((work / "queries.json").read_text()))
-    embeddings, complete = _embeddings(work)
+    embeddings, complete = _embeddings(work, sentences)
     out = {"k": k, "queries": len(queries), "from_finished_index": complete}
-    for size in (10_000, len(embeddings)):
-        if size > len(embeddings):
-            continue
+    for size in sorted({min(10_000, len(embeddings)), len(embeddings)}):
         matrix = np.ascontiguousarray(embeddings[:size])
         index = build_ivf_index(matrix)
         exact, exact_sims = exact_top_k(queries, matrix, k, -1.0)
@@ -216,9 +217,9 @@ def step_quality(work: Path, results: dict, k: int) -> None:
     results["quality"] = out
 
 
-def step_append(work: Path, results: dict) -> None:
-    index = work / "index-100k"
-    run = _peak_of(_cli("index", str(work / "append-1000.jsonl"), "-o", str(index), "--json"))
+def step_append(work: Path, results: dict, sentences: int, append_records: int) -> None:
+    index = work / f"index-{sentences}"
+    run = _peak_of(_cli("index", str(work / f"append-{append_records}.jsonl"), "-o", str(index), "--json"))
     summary = json.loads(run["stdout"])
     build = results.get("build", {})
     results["append"] = {
@@ -240,6 +241,8 @@ def main() -> None:
     parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--gpu-speedup", type=float, default=50.0,
                         help="assumed embedding speed of a GPU over these CPU cores, for the extrapolation")
+    parser.add_argument("--sentences", type=int, default=100_000, help="size of the synthetic archive")
+    parser.add_argument("--append-records", type=int, default=1000, help="records appended in the append step")
     parser.add_argument("--k", type=int, default=5, help="neighbours compared in the quality step")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -251,15 +254,15 @@ def main() -> None:
             continue
         print(f"step {step}", file=sys.stderr, flush=True)
         if step == "archives":
-            step_archives(args.workdir, results)
+            step_archives(args.workdir, results, args.sentences, args.append_records)
         elif step == "build":
-            step_build(args.workdir, results, args.gpu_speedup)
+            step_build(args.workdir, results, args.sentences, args.gpu_speedup)
         elif step == "check":
-            step_check(args.workdir, results)
+            step_check(args.workdir, results, args.sentences)
         elif step == "quality":
-            step_quality(args.workdir, results, args.k)
+            step_quality(args.workdir, results, args.sentences, args.k)
         elif step == "append":
-            step_append(args.workdir, results)
+            step_append(args.workdir, results, args.sentences, args.append_records)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(json.dumps(results, indent=2, sort_keys=True))
