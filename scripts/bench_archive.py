@@ -98,14 +98,14 @@ def step_archives(work: Path, results: dict, sentences: int, append_records: int
     from nli_check.text import segment
     from nli_check.types import Document
 
-    sentences = []
+    texts = []
     for line in open(queries_src, encoding="utf-8"):
         row = json.loads(line)
-        sentences.extend(s.text for s in segment(Document(name=row["id"], text=row["text"])))
+        texts.extend(s.text for s in segment(Document(name=row["id"], text=row["text"])))
     rng = random.Random(7)
-    rng.shuffle(sentences)
-    (work / "queries.json").write_text(json.dumps(sentences[:1000]))
-    (work / "draft.txt").write_text(" ".join(sentences[1000:1030]) + "\n", encoding="utf-8")
+    rng.shuffle(texts)
+    (work / "queries.json").write_text(json.dumps(texts[:1000]))
+    (work / "draft.txt").write_text(" ".join(texts[1000:1030]) + "\n", encoding="utf-8")
     results["archives"] = {"archive": main, "sentences_requested": sentences, "append_records": append_records,
                            "queries": 1000, "draft_sentences": 30}
 
@@ -150,12 +150,13 @@ def step_check(work: Path, results: dict, sentences: int) -> None:
     warm_script = (
         "import json, sys, time\n"
         "from nli_check import check\n"
-        "times = []\n"
+        "times, cpu = [], []\n"
         "for _ in range(4):\n"
-        "    start = time.perf_counter()\n"
+        "    start, start_cpu = time.perf_counter(), time.process_time()\n"
         "    result = check([sys.argv[1]], archive=sys.argv[2])\n"
         "    times.append(time.perf_counter() - start)\n"
-        "print(json.dumps({'seconds': times, 'claims': len(result.claims)}))\n"
+        "    cpu.append(time.process_time() - start_cpu)\n"
+        "print(json.dumps({'seconds': times, 'cpu_seconds': cpu, 'claims': len(result.claims)}))\n"
     )
     warm = _peak_of([sys.executable, "-c", warm_script, str(draft), str(index)])
     warm_out = json.loads(warm["stdout"])
@@ -167,6 +168,8 @@ def step_check(work: Path, results: dict, sentences: int) -> None:
         "cold_seconds": [r["seconds"] for r in cold],
         "cold_peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in cold),
         "warm_seconds": [round(t, 2) for t in times[1:]],
+        "warm_cpu_seconds": [round(t, 2) for t in warm_out.get("cpu_seconds", [])[1:]],
+        "cold_cpu_seconds": [r.get("cpu_seconds") for r in cold],
         "first_in_process_seconds": round(times[0], 2),
         "warm_process_peak_rss_mb": warm.get("peak_rss_mb"),
     }
