@@ -38,7 +38,9 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Minimum confidence (a probability) of a reported finding.")
 @click.option("--show", type=click.Choice(["contradiction", "support", "all"]),
               default="contradiction", show_default=True,
-              help="Which findings to report; 'all' includes support and neutral pairs.")
+              help="Which findings to list: contradictions or supports at --threshold or above, or "
+                   "'all': every pair compared, whatever its label and confidence. Claim verdicts "
+                   "cover every claim whatever this says.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
 @click.option("--per", type=click.Choice(["finding", "claim"]), default="finding", show_default=True,
