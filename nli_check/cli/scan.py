@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors
+from nli_check.cli._common import show_progress, user_errors, validate_device
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ logger = logging.getLogger(__name__)
     default="auto",
     show_default=True,
     metavar="auto|cpu|cuda[:N]",
+    callback=validate_device,
     help="Where to run the embedding and NLI models.",
 )
 @click.option(
