@@ -217,8 +217,9 @@ def scan(
     """Find statements in an archive that contradict each other.
 
     ARCHIVE is JSONL, CSV or Parquet (one article per record), a directory
-    of .txt files, or an index folder written by nli-check index. Sentences are embedded (kept on disk for the next run),
-    paired with their nearest neighbours in other articles, and labelled by
+    of .txt files, or an index folder written by nli-check index. Sentences
+    are embedded (kept on disk for the next run), paired with their nearest
+    neighbours in other articles, and labelled by
     an NLI model; contradictions go to OUTPUT/conflicts/ and a run summary to
     OUTPUT/summary.json. A killed run resumes when the same command is run
     again.
