@@ -33,6 +33,7 @@ import numpy as np
 from nli_check.data import LabelledPairs
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, NOT_ENTAILMENT, map_model_labels
+from nli_check.pause import pause_point
 from nli_check.train_data import (
     PreparedData,
     epoch_sample,
@@ -751,6 +752,7 @@ class TrainingRun:
         logger.info("%s checkpoint: step %d of %d, epoch %d, %d pairs seen; leg %d: %.1f min, %s pairs/s",
                     _now(), self.state.global_step, self.total_steps, self.state.epoch + 1, self.state.pairs_seen,
                     self.leg["leg"], self.leg["minutes"], "-" if speed is None else f"{speed:.1f}")
+        pause_point("train", self.state.global_step)
 
     def _close_leg(self, reason: str) -> None:
         state = self.state

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import os
 import re
 import shutil
 from pathlib import Path
@@ -139,7 +140,7 @@ def seed_case() -> CheckResult:
     ]
     sentences = [c_withdraw, c_video, c_markets, c_nato, c_dialogue]
     return CheckResult(
-        claims=[draft],
+        claim_documents=[draft],
         evidence=[article, statement],
         findings=findings,
         settings=SETTINGS,
@@ -345,17 +346,26 @@ def _screenshot_script():
 
 
 CHROMIUM_ARGS = _screenshot_script().CHROMIUM_ARGS
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = os.environ.get("NLI_CHECK_CHROMIUM") or shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
+if CHROMIUM and not Path(CHROMIUM).exists():
+    CHROMIUM = None
+
+
+def _no_browser(reason: str):
+    """Skip on a developer's machine; on CI (``CI=true``) a missing browser fails the test."""
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser():
     if importlib.util.find_spec("playwright") is None:
-        pytest.skip("playwright is not installed: run scripts/install-browser.sh")
+        _no_browser("playwright is not installed: run scripts/install-browser.sh")
     if CHROMIUM is None:
-        pytest.skip(
-            "no chromium binary on PATH or at /usr/bin/chromium: run scripts/install-browser.sh"
-        )
+        _no_browser("no chromium binary on PATH or at /usr/bin/chromium: run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -583,7 +593,7 @@ def test_hostile_documents_run_nothing_and_show_as_text(open_report):
         assert bit in body, bit
     assert '"><img src=x onerror="window.__pwned=1">.txt' in page.locator("h1").inner_text()
     assert "U+202E" in body and "\U0001f469\u200d\U0001f52c" in body
-    assert "<script>window.__pwned=1</script>" in page.title() or "img" in page.title()
+    assert page.title() == 'nli-check report \u2014 "><img src=x onerror="window.__pwned=1">.txt'
     card = page.locator(".card.open").inner_text()
     assert '"><script>window.__pwned=1</script>' in card  # the claim's speaker
     assert "</textarea>" in card  # the evidence's speaker
@@ -651,3 +661,77 @@ def test_cli_writes_an_html_report(tiny_model_dir, tmp_path, open_report_file):
     assert r.page.locator("h1").inner_text() == "draft.txt"
     assert r.page.locator("mark.claim.first").count() >= 1
     assert html.escape(str(tiny_model_dir)) in page
+
+
+# --------------------------------------------------------------------------- claim verdicts
+
+TALKS = "Talks resume next week."
+
+
+def verdict_case(listed: tuple[str, ...] = ("contradiction", "entailment", "neutral")) -> CheckResult:
+    """The seed case with a verdict per claim, one more claim that no evidence speaks to, and
+    only the findings whose label is in ``listed``."""
+    from dataclasses import replace
+
+    from nli_check.verdicts import claim_verdicts
+
+    base = seed_case()
+    draft = base.claim_documents[0]
+    talks = sentence(draft, TALKS, 5)
+    claims = claim_verdicts([*base.sentences, talks], base.findings, threshold=0.5)
+    return replace(base, findings=[f for f in base.findings if f.label in listed], claims=claims)
+
+
+def test_verdict_summary_and_unverified_claims_in_the_markup():
+    page = render(verdict_case())
+    for name, n in (("contradicted", 1), ("disputed", 1), ("supported", 2), ("unclear", 1), ("no evidence", 1)):
+        assert re.search(rf'data-verdict="{name}"[^>]*><span class="num">{n}</span>', page), name
+    assert re.search(rf'<span class="verdict v-none last" data-verdict="no evidence"[^>]*>{TALKS}</span>', page)
+
+
+@pytest.mark.browser
+def test_verdicts_in_the_browser_unverified_apart_from_neutral(open_report):
+    r = open_report(verdict_case())
+    page = r.page
+    tiles = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.verdict-tile')]
+             .map(t => [t.getAttribute('data-verdict'), t.querySelector('.num').textContent]))"""
+    )
+    assert tiles == {"contradicted": "1", "disputed": "1", "supported": "2", "unclear": "1", "no evidence": "1"}
+    unverified = page.locator("span.verdict", has_text=TALKS)
+    assert unverified.is_visible()
+    assert unverified.get_attribute("data-verdict") == "no evidence"
+    assert unverified.evaluate("m => getComputedStyle(m, '::after').content") == '"?"'
+    neutral = page.locator("mark.claim.first", has_text=DIALOGUE)
+    assert neutral.get_attribute("data-verdict") == "unclear"
+
+    def look(locator):
+        return locator.evaluate(
+            "m => { const s = getComputedStyle(m); return [s.backgroundColor, s.borderBottomStyle]; }"
+        )
+
+    assert look(unverified) != look(neutral)
+    assert look(unverified)[1] == "dashed"
+    # The unverified claim opens nothing; a highlighted claim's card names its verdict.
+    unverified.click()
+    assert page.locator(".card.open").count() == 0
+    page.locator("mark.claim.first", has_text=WITHDRAW).click()
+    assert page.locator(".card.open .card-verdict").inner_text().lower().startswith("disputed 88%")
+
+
+@pytest.mark.browser
+def test_unclear_claims_without_listed_findings_are_marked_apart_from_unverified(open_report):
+    r = open_report(verdict_case(listed=("contradiction",)))
+    page = r.page
+    unclear = page.locator("span.verdict", has_text=DIALOGUE)
+    unverified = page.locator("span.verdict", has_text=TALKS)
+    assert unclear.get_attribute("data-verdict") == "unclear"
+    assert unverified.get_attribute("data-verdict") == "no evidence"
+    styles = [
+        loc.evaluate("m => { const s = getComputedStyle(m); return [s.backgroundColor, s.borderBottomStyle]; }")
+        for loc in (unclear, unverified)
+    ]
+    assert styles[0] == ["rgba(0, 0, 0, 0)", "dotted"]
+    assert styles[1][1] == "dashed" and styles[1][0] != styles[0][0]
+    # Contradicted claims stay interactive highlights.
+    assert page.locator("mark.claim.first", has_text=NATO).get_attribute("data-verdict") == "contradicted"

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.pause import pause_point
 from nli_check.scan.config import ScanConfig
 from nli_check.scan.output import OutputDir
 from nli_check.scan.reader import Malformed, archive_files, archive_fingerprint, read_archive
@@ -108,6 +109,19 @@ class ScanRun:
         self.show_progress = show_progress
         self.timer = Timer()
         self.started = time.perf_counter()
+        self.index = _open_index(config)
+        if self.index is not None:  # an index folder: its sentences and embeddings, read as they are
+            self.archive_hash = self.index.fingerprint
+            self.settings = config.result_settings(self.archive_hash)
+            self.output = OutputDir(
+                config.output, self.settings, output_format=config.output_format,
+                overwrite=config.overwrite,
+            )
+            self.store = self.index.store
+            self.store_reused = True
+            self._model = None
+            self._embedder = None
+            return
         archive_files(config.archives)  # fail fast on a missing or unknown archive
         with self.timer.stage("hash", "files") as entry:
             self.archive_hash = archive_fingerprint(config.archives)
@@ -214,6 +228,7 @@ class ScanRun:
         self.store.commit_shard(
             shard, sentences_table(rows), vectors, items=items, records=records, malformed=malformed
         )
+        pause_point("embed", shard + 1)
 
     def build_store_local(self) -> None:
         store = self.store
@@ -285,6 +300,7 @@ class ScanRun:
             return
         model = self.nli_model()
         done_pairs = len(pairs) - sum(len(self.shard_slice(pairs, s)) for s in todo)
+        shards_done = math.ceil(len(pairs) / self.config.shard_pairs) - len(todo)
         bar = _progress(self.show_progress, len(pairs), "NLI", "pair", initial=done_pairs)
         try:
             for shard in todo:
@@ -300,6 +316,8 @@ class ScanRun:
                     entry["items"] += len(rows)
                 self.write_shard(shard, rows, verdicts)
                 bar.update(len(rows))
+                shards_done += 1
+                pause_point("classify", shards_done)
         finally:
             bar.close()
 
@@ -388,6 +406,15 @@ def scan(config: ScanConfig, *, show_progress: bool = False) -> dict:
     run.classify_local(pairs)
     device = str(run._model.device) if run._model is not None else None
     return run.finish(pairs, "local", device)
+
+
+def _open_index(config: ScanConfig):
+    """The current generation of an index folder given as the archive (``None`` for files)."""
+    from nli_check.archive import is_index, open_for_scan
+
+    if len(config.archives) != 1 or not is_index(config.archives[0]):
+        return None
+    return open_for_scan(config.archives[0], config.embedding_model)
 
 
 def group_copies(source: Path, text: np.ndarray, target: Path) -> None:
