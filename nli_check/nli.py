@@ -356,17 +356,25 @@ def window_pair(tokenizer, premise: str, hypothesis: str, max_length: int,
     """
     p_enc = tokenizer(premise, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     h_enc = tokenizer(hypothesis, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    p_len, h_len = len(p_enc["input_ids"]), len(h_enc["input_ids"])
     room = max_length - tokenizer.num_special_tokens_to_add(pair=True)
+    return windows_from_offsets(premise, hypothesis, p_enc["offset_mapping"], h_enc["offset_mapping"], room,
+                                stride_fraction)
+
+
+def windows_from_offsets(premise: str, hypothesis: str, p_offsets, h_offsets, room: int,
+                         stride_fraction: float = 0.5) -> list[tuple[str, str]]:
+    """:func:`window_pair` on texts already tokenised (token character offsets, no special tokens);
+    ``room`` is the window's token count less the special tokens."""
+    p_len, h_len = len(p_offsets), len(h_offsets)
     if p_len + h_len <= room:
         return [(premise, hypothesis)]
     hyp_parts = [hypothesis]
     hyp_room = h_len
     if h_len > room // 2:
         hyp_room = room // 2
-        hyp_parts = _spans(hypothesis, h_enc["offset_mapping"], hyp_room, stride_fraction)
+        hyp_parts = _spans(hypothesis, h_offsets, hyp_room, stride_fraction)
     prem_room = room - hyp_room
-    prem_parts = _spans(premise, p_enc["offset_mapping"], prem_room, stride_fraction)
+    prem_parts = _spans(premise, p_offsets, prem_room, stride_fraction)
     return [(p, h) for h in hyp_parts for p in prem_parts]
 
 

@@ -201,28 +201,30 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) > 2}
 
 
-def _windowed(items: list[tuple[str, str, str]], tokenizer, max_length: int, counts: dict):
-    """Each pair that does not fit ``max_length`` replaced by its labelled windows (module doc)."""
-    from nli_check.nli import window_pair
+def _windowed(items: list[tuple[str, str, str]], tokenizer, max_length: int, counts: dict, chunk: int = 512):
+    """Each pair that does not fit ``max_length`` replaced by its labelled windows (module doc).
+    Texts are tokenised once, in batches, and windows cut from those token offsets."""
+    from nli_check.nli import windows_from_offsets
 
     room = max_length - tokenizer.num_special_tokens_to_add(pair=True)
-    lengths = [
-        [len(ids) for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]]
-        for texts in ([p for p, _, _ in items], [h for _, h, _ in items])
-    ]
-    for index, (premise, hypothesis, label) in enumerate(items):
-        if lengths[0][index] + lengths[1][index] <= room:
-            yield premise, hypothesis, label
-            continue
-        parts = window_pair(tokenizer, premise, hypothesis, max_length)
-        target = _words(hypothesis)
-        ranked = sorted(parts, key=lambda part: -len(_words(part[0]) & target))
-        keep = ranked[:MAX_NEUTRAL_WINDOWS] if label == NEUTRAL else ranked[:1]
-        counts["pairs"] += 1
-        counts["windows"] += len(keep)
-        counts["dropped_windows"] += len(parts) - len(keep)
-        for p, h in keep:
-            yield p, h, label
+    for start in range(0, len(items), chunk):
+        part = items[start : start + chunk]
+        offsets = [tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True,
+                             verbose=False)["offset_mapping"]
+                   for texts in ([p for p, _, _ in part], [h for _, h, _ in part])]
+        for index, (premise, hypothesis, label) in enumerate(part):
+            if len(offsets[0][index]) + len(offsets[1][index]) <= room:
+                yield premise, hypothesis, label
+                continue
+            parts = windows_from_offsets(premise, hypothesis, offsets[0][index], offsets[1][index], room)
+            target = _words(hypothesis)
+            ranked = sorted(parts, key=lambda window: -len(_words(window[0]) & target))
+            keep = ranked[:MAX_NEUTRAL_WINDOWS] if label == NEUTRAL else ranked[:1]
+            counts["pairs"] += 1
+            counts["windows"] += len(keep)
+            counts["dropped_windows"] += len(parts) - len(keep)
+            for p, h in keep:
+                yield p, h, label
 
 
 # ------------------------------------------------------------------ per-epoch sampling
