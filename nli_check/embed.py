@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.models import DEFAULT_EMBEDDER
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +264,8 @@ class Embedder:
 
         if batch_size < 1:
             raise NLICheckError(f"batch size must be at least 1, got {batch_size}")
-        source = str(minilm_path()) if model_name_or_path is None else resolve_model_name(model_name_or_path)
+        name = DEFAULT_EMBEDDER if model_name_or_path is None else str(model_name_or_path)
+        source = str(minilm_path()) if name == "all-MiniLM-L6-v2" else resolve_model_name(name)
         self.device = resolve_device(device)
         self.batch_size = batch_size
         backend, _ = resolve_mode(backend, None, self.device)
@@ -272,7 +274,7 @@ class Embedder:
         self.encoder = _load(source, self.device, backend)
         self.backend = getattr(self.encoder, "backend", "torch")
         self.source = source
-        self.name = "all-MiniLM-L6-v2" if model_name_or_path is None else str(model_name_or_path)
+        self.name = name
         self.dimension = self.encoder.dimension
 
     def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("nli_check.cli.check", "check", "Find claims that the evidence contradicts or supports."),
     "scan": ("nli_check.cli.scan", "scan", "Mine contradictions across a news archive."),
     "train": ("nli_check.cli.train", "train", "Fine-tune an NLI model on labelled pairs."),
+    "train-embedder": ("nli_check.cli.train_embedder", "train_embedder",
+                       "Fine-tune the embedder that pairs claims with evidence."),
     "eval": ("nli_check.cli.evaluate", "eval_command", "Score an NLI model on labelled sets."),
     "calibrate": ("nli_check.cli.calibrate", "calibrate", "Fit temperature scaling on a dev set."),
 }
