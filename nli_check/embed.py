@@ -210,11 +210,32 @@ class _SentenceTransformerEncoder:
         )
 
 
+def _refuse_non_embedder(folder: Path, source: str) -> None:
+    """A local model that is not a sentence-embedding model (an NLI classifier, a bare encoder,
+    a file) is refused: sentence-transformers would silently mean-pool it into poor vectors."""
+    what = "it is a file, not a model directory"
+    if folder.is_dir():
+        if (folder / "modules.json").exists():
+            return
+        config = _read_json(folder / "config.json")
+        architectures = (config or {}).get("architectures") or []
+        if any("ForSequenceClassification" in a for a in architectures):
+            what = "it is a classifier (an NLI model?), not a sentence-embedding model"
+        else:
+            what = "it has no modules.json, so it is not a sentence-transformers model"
+    raise NLICheckError(
+        f"--embedder {source}: {what}; give a sentence-transformers directory, "
+        "or leave --embedder out for the default (all-MiniLM-L6-v2 is the stock one)"
+    )
+
+
 def _load(source: str, device, backend: str):
     key = (source, str(device), backend)
     if key not in _CACHE:
         folder = Path(source).expanduser()
         local = folder.exists()
+        if local:
+            _refuse_non_embedder(folder, source)
         plan = _direct_plan(folder) if local else None
         try:
             if plan is not None:

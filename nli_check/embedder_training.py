@@ -83,6 +83,8 @@ class EmbedderTrainConfig:
     hard_negative_max_score: float = 0.9
     #: Keep the word-embedding matrix fixed: faster steps on CPU, little lost.
     freeze_embeddings: bool = True
+    #: Train only the top N transformer layers (``None``: all): the frozen ones need no backward pass.
+    train_layers: int | None = None
     #: Stop after this many examples (``None``: all); examples are shuffled first.
     max_examples: int | None = None
     save_dtype: str = "float16"
@@ -110,6 +112,8 @@ class EmbedderTrainConfig:
             (self.number_edits >= 0 and self.date_edits >= 0, "number_edits and date_edits must be >= 0"),
             (0 <= self.hard_negative_range_min < self.hard_negative_range_max,
              "hard_negative_range_min must be >= 0 and below hard_negative_range_max"),
+            (self.train_layers is None or self.train_layers >= 1,
+             f"train_layers must be at least 1 (or unset for all), got {self.train_layers}"),
             (self.max_examples is None or self.max_examples >= self.batch_size,
              f"max_examples must be at least batch_size ({self.batch_size}), got {self.max_examples}"),
             (self.save_dtype in {"float32", "float16"},
@@ -307,6 +311,21 @@ def _mine_bm25(config: EmbedderTrainConfig, dataset):
     return datasets.Dataset.from_dict({"anchor": list(anchors), "positive": list(positives), "negative": negatives})
 
 
+def _freeze(model, config: EmbedderTrainConfig) -> None:
+    encoder = model[0].auto_model
+    if config.freeze_embeddings:
+        encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    if config.train_layers is not None:
+        layers = encoder.encoder.layer
+        if config.train_layers > len(layers):
+            raise NLICheckError(f"train_layers is {config.train_layers} but the model has {len(layers)} layers")
+        encoder.embeddings.requires_grad_(False)
+        for layer in layers[: len(layers) - config.train_layers]:
+            layer.requires_grad_(False)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    logger.info("Training %d of %d parameters", trainable, sum(p.numel() for p in model.parameters()))
+
+
 def _loss(config: EmbedderTrainConfig, model):
     from sentence_transformers.sentence_transformer import losses
 
@@ -347,6 +366,24 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def _log_callback_class():
+    from transformers import TrainerCallback
+
+    class LogCallback(TrainerCallback):
+        """Training logs (step, loss, learning rate) to the logger, never to stdout."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs:
+                shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items())
+                logger.info("step %d/%d: %s", state.global_step, state.max_steps, shown)
+
+    return LogCallback
+
+
+def _LogCallback():  # noqa: N802 - a factory that reads like the class it returns
+    return _log_callback_class()()
+
+
 def _last_checkpoint(folder: Path) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -358,6 +395,7 @@ def train_embedder(config: EmbedderTrainConfig, *, resume: bool = False, show_pr
     import datasets
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.training_args import BatchSamplers
+    from transformers.trainer_callback import PrinterCallback
 
     started = time.time()
     output = Path(config.output_dir)
@@ -378,8 +416,7 @@ def train_embedder(config: EmbedderTrainConfig, *, resume: bool = False, show_pr
             "add data or lower batch_size"
         )
     model, base_length = _load_model(config.base_model, config.device, config.max_length)
-    if config.freeze_embeddings:
-        model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    _freeze(model, config)
     dataset = datasets.Dataset.from_dict({"anchor": pairs.anchors, "positive": pairs.positives})
     mining_seconds = 0.0
     if config.hard_negatives:
@@ -401,13 +438,15 @@ def train_embedder(config: EmbedderTrainConfig, *, resume: bool = False, show_pr
         save_total_limit=2,
         logging_steps=max(1, min(50, config.checkpoint_every)),
         report_to="none",
-        disable_tqdm=not show_progress,
+        disable_tqdm=True,  # progress goes to the log (stderr); transformers would print to stdout
         use_cpu=model.device.type == "cpu",
         dataloader_num_workers=0,
     )
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=dataset, loss=_loss(config, model)
     )
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(_LogCallback())
     train_started = time.time()
     result = trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.time() - train_started

@@ -8,6 +8,7 @@ import sys
 import click
 
 from nli_check.cli._common import show_progress, user_errors, write_atomic
+from nli_check.models import DEFAULT_EMBEDDER
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 @click.option("--model", metavar="DIR|HUB_ID", default=None,
               help="NLI model: a local Hugging Face model directory or hub id. "
                    "[default: the shipped nli-minilm-l6]")
+@click.option("--embedder", metavar="DIR|NAME", default=None,
+              help="Sentence-embedding model that pairs claims with evidence: a sentence-transformers "
+                   f"directory, or all-MiniLM-L6-v2 for the stock one. [default: {DEFAULT_EMBEDDER}]")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
               help="Where to run the models; auto uses CUDA when present.")
 @click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto",
@@ -53,8 +57,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Exit with status 3 when a contradiction is reported.")
 @click.pass_context
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
-          device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float,
-          show: str, fmt: str, per: str,
+          embedder: str | None, device: str, backend: str, quantize: str, top_k: int, min_similarity: float,
+          threshold: float, show: str, fmt: str, per: str,
           output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool) -> None:
     """Find claims that the evidence contradicts or supports.
 
@@ -90,6 +94,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
             list(claims),
             list(evidence) if evidence else None,
             model=model,
+            embedder=embedder,
             top_k=top_k,
             min_similarity=min_similarity,
             threshold=threshold,

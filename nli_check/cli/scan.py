@@ -7,6 +7,7 @@ import logging
 import click
 
 from nli_check.cli._common import show_progress, user_errors
+from nli_check.models import DEFAULT_EMBEDDER
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +28,13 @@ logger = logging.getLogger(__name__)
     help="NLI model directory or hub id. [default: the shipped nli-minilm-l6]",
 )
 @click.option(
+    "--embedder",
     "--embedding-model",
-    metavar="DIR",
+    "embedding_model",
+    metavar="DIR|NAME",
     default=None,
-    help="Sentence-transformers model for pairing. [default: all-MiniLM-L6-v2]",
+    help="Sentence-embedding model that pairs sentences: a sentence-transformers directory, or "
+    f"all-MiniLM-L6-v2 for the stock one. [default: {DEFAULT_EMBEDDER}]",
 )
 @click.option(
     "--id-field", default=None, help="Record field with the article id. [default: guessed]"

@@ -47,7 +47,8 @@ def train_embedder(config_path, base_model, output, data_dir, checkpoint_dir, lo
         nli-check train-embedder -c models/pairing-minilm-l6.toml --resume
     """
     with user_errors():
-        from nli_check.embedder_training import load_embedder_config, train_embedder as run
+        from nli_check.embedder_training import load_embedder_config
+        from nli_check.embedder_training import train_embedder as run
 
         config = load_embedder_config(
             config_path, list(overrides), base_model=base_model, output_dir=output, data_dir=data_dir,
