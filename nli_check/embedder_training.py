@@ -477,6 +477,36 @@ def train_embedder(config: EmbedderTrainConfig, *, resume: bool = False, show_pr
     return record
 
 
+def export_checkpoint(config: EmbedderTrainConfig, checkpoint: str | os.PathLike | None = None) -> dict:
+    """Save a checkpoint of a run (its last one by default) as the model, as a finished run would:
+    for a run stopped early. The record says which step it is and that the run did not finish."""
+    from sentence_transformers import SentenceTransformer
+
+    folder = Path(checkpoint) if checkpoint else None
+    if folder is None:
+        last = _last_checkpoint(Path(config.checkpoint_dir))
+        if last is None:
+            raise NLICheckError(f"no checkpoint in {config.checkpoint_dir}")
+        folder = Path(last)
+    state = json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True, trust_remote_code=False)
+    _, base_length = _load_model(config.base_model, "cpu", config.max_length)
+    output = Path(config.output_dir)
+    _save(model, output, config.save_dtype, base_length)
+    record = {
+        "base_model": config.base_model,
+        "loss": config.loss,
+        "exported_from_checkpoint": folder.name,
+        "global_step": int(state["global_step"]),
+        "max_steps": int(state["max_steps"]),
+        "examples_seen": int(state["global_step"]) * config.batch_size,
+        "log_history": [h for h in state.get("log_history", []) if "loss" in h],
+    }
+    _write_json(output / CONFIG_FILE, config.to_dict())
+    _write_json(output / RECORD_FILE, record)
+    return record
+
+
 def load_embedder_config(path: str | os.PathLike | None, overrides: list[str] | None = None,
                          **flags: Any) -> EmbedderTrainConfig:
     """A config from a file (or defaults), then command-line flags, then ``--set`` overrides."""

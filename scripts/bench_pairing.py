@@ -62,6 +62,26 @@ def command_defaults() -> dict:
     return {"check": defaults(check), "scan": defaults(scan)}
 
 
+def cached_queries(sets, args):
+    """The queries and pools (splitting every premise into sentences is slow), cached under runs/."""
+    import dataclasses
+
+    from nli_check.pairing_eval import Bench, Query, load_queries
+
+    stamp = json.dumps([[n, str(p), p.stat().st_size, h] for n, p, h in sets] + [args.max_per_set, args.seed])
+    path = CACHE / f"queries-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.json"
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Bench([Query(**q) for q in data["queries"]], data["sentences"],
+                     {k: set(v) for k, v in data["golds"].items()})
+    bench = load_queries(sets, max_per_set=args.max_per_set, seed=args.seed)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"queries": [dataclasses.asdict(q) for q in bench.queries],
+                                "sentences": bench.sentences,
+                                "golds": {k: sorted(v) for k, v in bench.golds.items()}}), encoding="utf-8")
+    return bench
+
+
 def cached_embed(embedder):
     """Embeddings cached under runs/ by model files and texts, so a rerun costs nothing."""
     source = Path(embedder.source)
@@ -186,12 +206,10 @@ def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     from nli_check.models import DEFAULT_EMBEDDER
-    from nli_check.pairing_eval import load_queries
-
     names = args.embedder or ["all-MiniLM-L6-v2", DEFAULT_EMBEDDER]
     names = list(dict.fromkeys(names))
     sets = dev_sets(args.data_dir)
-    bench = load_queries([(n, p, h) for n, p, h in sets], max_per_set=args.max_per_set, seed=args.seed)
+    bench = cached_queries(sets, args)
     defaults = command_defaults()
     report = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},

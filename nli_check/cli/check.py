@@ -7,8 +7,9 @@ import sys
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors, write_atomic
+from nli_check.cli._common import MIN_SIMILARITY_HELP, show_progress, user_errors, write_atomic
 from nli_check.models import DEFAULT_EMBEDDER
+from nli_check.pairing import CHECK_TOP_K, MIN_SIMILARITY
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,10 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
                    "needs pip install nli-check[onnx]. auto: the fastest that kept accuracy.")
 @click.option("--quantize", type=click.Choice(["auto", "int8", "none"]), default="auto",
               show_default=True, help="int8 dynamic quantisation of the NLI model (CPU only).")
-@click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("--top-k", type=click.IntRange(min=1), default=CHECK_TOP_K, show_default=True,
               help="Evidence sentences compared with each claim.")
-@click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.4, show_default=True,
-              help="Cosine similarity floor for pairing a claim with evidence.")
+@click.option("--min-similarity", type=click.FloatRange(-1.0, 1.0), default=MIN_SIMILARITY, show_default=True,
+              help=MIN_SIMILARITY_HELP)
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
               help="Minimum confidence (a probability) of a reported finding.")
 @click.option("--show", type=click.Choice(["contradiction", "support", "all"]),

@@ -6,8 +6,9 @@ import logging
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors
+from nli_check.cli._common import MIN_SIMILARITY_HELP, show_progress, user_errors
 from nli_check.models import DEFAULT_EMBEDDER
+from nli_check.pairing import MIN_SIMILARITY, SCAN_TOP_K
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +50,16 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--top-k",
     type=click.IntRange(min=1),
-    default=5,
+    default=SCAN_TOP_K,
     show_default=True,
     help="Nearest neighbours per sentence that become candidate pairs.",
 )
 @click.option(
     "--min-similarity",
     type=click.FloatRange(-1.0, 1.0),
-    default=0.6,
+    default=MIN_SIMILARITY,
     show_default=True,
-    help="Cosine similarity floor for a candidate pair.",
+    help=MIN_SIMILARITY_HELP,
 )
 @click.option(
     "--threshold",
