@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from nli_check.report._fields import LABEL_NAMES, claim_key, summary_line, verdict_line, verdicts_by_claim
+from nli_check.report._fields import (
+    LABEL_NAMES,
+    claim_key,
+    published,
+    summary_line,
+    verdict_line,
+    verdicts_by_claim,
+)
 from nli_check.types import CheckResult, ClaimVerdict, Sentence
 
 
@@ -15,6 +22,8 @@ def _cell(text: str) -> str:
 
 def _sentence(sentence: Sentence) -> str:
     where = f"{sentence.source}:{sentence.start}-{sentence.end}"
+    if sentence.article_id is not None:
+        where = published(sentence)
     speaker = f" — *{_cell(sentence.speaker)}* ({_cell(sentence.cue)})" if sentence.speaker else ""
     return f"{_cell(sentence.text)}<br>`{_cell(where).replace(chr(92), '')}`{speaker}"
 
@@ -23,7 +32,7 @@ def _verdict_row(number: int, v: ClaimVerdict) -> str:
     confidence = "" if v.confidence is None else f"{v.confidence:.2f}"
     evidence = _sentence(v.evidence.evidence) if v.evidence else ""
     if v.counter is not None:
-        evidence += f"<br>against: {_sentence(v.counter.evidence)}"
+        evidence += f"<br>but supported by: {_sentence(v.counter.evidence)}"
     return f"| {number} | {v.verdict} | {confidence} | {_sentence(v.claim)} | {evidence} |"
 
 

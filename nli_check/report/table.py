@@ -7,7 +7,7 @@ import re
 import shutil
 import textwrap
 
-from nli_check.report._fields import LABEL_NAMES, summary_line, verdict_line
+from nli_check.report._fields import LABEL_NAMES, published, summary_line, verdict_line
 from nli_check.types import CheckResult, ClaimVerdict, Finding, Sentence
 
 _HEAD = ("#", "label", "conf", "sim", "claim", "evidence")
@@ -26,6 +26,8 @@ def _path(source: str) -> str:
 
 
 def _where(sentence: Sentence) -> str:
+    if sentence.article_id is not None:  # an archive sentence: where and when it was published
+        return f"[{published(sentence)}]"
     return f"[{_path(sentence.source)}:{sentence.start}-{sentence.end}]"
 
 
@@ -98,7 +100,7 @@ def _verdict_row(number: int, verdict: ClaimVerdict, widths: list[int]) -> list[
     best = verdict.evidence
     evidence = _describe(best.evidence) if best else ""
     if verdict.counter is not None:
-        evidence += f"\nagainst: {verdict.counter.evidence.text} {_where(verdict.counter.evidence)}"
+        evidence += f"\nbut supported by: {verdict.counter.evidence.text} {_where(verdict.counter.evidence)}"
     cells = [
         [str(number)],
         [verdict.verdict],
