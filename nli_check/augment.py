@@ -234,3 +234,37 @@ def topic_neutrals(pairs: list[tuple[str, str]], count: int, seed: int = 0) -> l
 
 def _variant(a: set[str], b: set[str]) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= 0.5
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_YEAR = re.compile(r"(?<![\w.,])(1[6-9]\d\d|20\d\d)(?![\w.,]\d)")
+_MONTH = re.compile(rf"\b({'|'.join(_MONTHS)})\b")
+
+
+def date_edits(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
+    """Contradictions made by changing a year or a month that the premise states and the hypothesis repeats."""
+    rng = random.Random(seed)
+    candidates = []
+    for pair in pairs:
+        if pair.label != ENTAILMENT:
+            continue
+        years = set(_YEAR.findall(pair.premise)) & set(_YEAR.findall(pair.hypothesis))
+        months = set(_MONTH.findall(pair.premise)) & set(_MONTH.findall(pair.hypothesis))
+        found = [("year", y) for y in sorted(years)] + [("month", m) for m in sorted(months)]
+        if found:
+            candidates.append((pair, found))
+    rng.shuffle(candidates)
+    out = []
+    for pair, found in candidates[:count]:
+        kind, old = rng.choice(found)
+        if kind == "year":
+            new = str(int(old) + rng.choice([-10, -3, -2, -1, 1, 2, 3, 10]))
+            pattern = rf"(?<![\w.,]){old}(?![\w.,]\d)"
+        else:
+            new = rng.choice([m for m in _MONTHS if m != old])
+            pattern = rf"\b{old}\b"
+        hypothesis = re.sub(pattern, new, pair.hypothesis, count=1)
+        if hypothesis != pair.hypothesis:
+            out.append(Pair(pair.premise, hypothesis, CONTRADICTION))
+    return out
