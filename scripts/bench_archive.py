@@ -4,16 +4,16 @@ Steps (``--steps``, in this order; each adds its figures to the ``--output`` JSO
 
 1. ``archives``: the 100,000-sentence archive (``scripts/make_archive.py``), 1,000 more
    records to append (new ids), a 30-sentence draft and 1,000 query sentences (other seeds).
-2. ``build``: ``nli-check index`` of the 100k archive in a fresh process: wall time, peak
-   memory; extrapolated to 1M sentences (linear in sentences) and to a GPU (embedding time
-   divided by a GPU/CPU embedding speed ratio given with ``--gpu-speedup``: an extrapolation,
-   not a measurement).
+2. ``build``: ``nli-check index`` of the archive in a fresh process: wall and CPU time, peak
+   memory; extrapolated to 1M sentences (linear in sentences).
+   ``profile``: CPU time of the stages other than embedding (reading and segmenting, training
+   the faiss index), for the README's GPU extrapolation (only embedding moves to a GPU).
 3. ``check``: ``nli-check check DRAFT --archive`` in a fresh process (cold: imports, model
    loading, index opening), then the same check again in one process (warm); peak memory.
 4. ``quality``: for each query sentence, the top-k from the faiss IVF index against exact
    search, on the first 10,000 sentences of the index and on all of it.
-5. ``append``: ``nli-check index`` of the 1,000 new records into the 100k index, against the
-   full build's time.
+5. ``append``: ``nli-check index`` of the new records (``--append-records``) into the index,
+   against the full build's wall and CPU time.
 
     nice -n 10 python scripts/bench_archive.py --workdir runs/bench-archive --output docs/bench-archive.json
 """
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-STEPS = ("archives", "build", "check", "quality", "append")
+STEPS = ("archives", "build", "profile", "check", "quality", "append")
 
 
 def _run(args: list[str], **kwargs) -> dict:
@@ -140,6 +140,29 @@ def step_build(work: Path, results: dict, sentences: int, gpu_speedup: float) ->
         "cpu_seconds": run.get("cpu_seconds"),
         "index_bytes": sum(p.stat().st_size for p in index.rglob("*") if p.is_file()),
     }
+
+
+def step_profile(work: Path, results: dict, sentences: int) -> None:
+    """CPU seconds of the build's stages other than embedding: reading and segmenting (one core)
+    and training the faiss index; for the GPU extrapolation, where only embedding moves."""
+    import numpy as np
+
+    from nli_check.scan.reader import read_archive
+    from nli_check.scan.search import build_ivf_index
+    from nli_check.scan.stages import record_row, segment_records
+
+    start = time.process_time()
+    records = [record_row(r, i) for i, r in enumerate(read_archive([work / f"archive-{sentences}.jsonl"]))]
+    rows = segment_records(records)
+    segment = time.process_time() - start
+    index = work / f"index-{sentences}"
+    current = json.loads((index / "index.json").read_text())["current"]
+    embeddings = np.load(index / current / "embeddings.npy", mmap_mode="r")
+    start = time.process_time()
+    build_ivf_index(embeddings)
+    ivf = time.process_time() - start
+    results["profile"] = {"sentences": len(rows), "read_segment_cpu_seconds": round(segment, 2),
+                          "ivf_cpu_seconds": round(ivf, 2)}
 
 
 def step_check(work: Path, results: dict, sentences: int) -> None:
@@ -260,6 +283,8 @@ def main() -> None:
             step_archives(args.workdir, results, args.sentences, args.append_records)
         elif step == "build":
             step_build(args.workdir, results, args.sentences, args.gpu_speedup)
+        elif step == "profile":
+            step_profile(args.workdir, results, args.sentences)
         elif step == "check":
             step_check(args.workdir, results, args.sentences)
         elif step == "quality":
