@@ -199,16 +199,18 @@ def step_check(work: Path, results: dict, sentences: int) -> None:
 
 
 def _embeddings(work: Path, sentences: int):
-    """The index's embeddings (memory-mapped), or those its unfinished build committed."""
+    """The index's embeddings and text hashes (memory-mapped), or the embeddings its unfinished
+    build committed (and no hashes)."""
     import numpy as np
 
     index = work / f"index-{sentences}"
     manifest = index / "index.json"
     if manifest.exists():
         current = json.loads(manifest.read_text())["current"]
-        return np.load(index / current / "embeddings.npy", mmap_mode="r"), True
+        return (np.load(index / current / "embeddings.npy", mmap_mode="r"),
+                np.load(index / current / "text.npy", mmap_mode="r"))
     parts = sorted(index.glob("gen-*/sentences/part-*.npy"))
-    return np.concatenate([np.load(p) for p in parts]), False
+    return np.concatenate([np.load(p) for p in parts]), None
 
 
 def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
@@ -218,8 +220,8 @@ def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
     from nli_check.scan.search import build_ivf_index, exact_top_k, ivf_top_k
 
     queries = Embedder().embed(json.loads((work / "queries.json").read_text()))
-    embeddings, complete = _embeddings(work, sentences)
-    out = {"k": k, "queries": len(queries), "from_finished_index": complete}
+    embeddings, texts = _embeddings(work, sentences)
+    out = {"k": k, "queries": len(queries), "from_finished_index": texts is not None}
     for size in sorted({min(10_000, len(embeddings)), len(embeddings)}):
         matrix = np.ascontiguousarray(embeddings[:size])
         index = build_ivf_index(matrix)
@@ -232,6 +234,10 @@ def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
         same = np.all(np.abs(approx_sims - exact_sims) < 1e-5, axis=1)
         same_ids = [set(a) == set(b) for a, b in zip(approx.tolist(), exact.tolist())]
         recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx.tolist(), exact.tolist())])
+        if texts is not None:  # the same sentences' words, in whichever copies
+            hashes = np.asarray(texts[:size])
+            out.setdefault("claims_with_the_same_texts", {})[str(size)] = round(float(np.mean(
+                [sorted(hashes[a].tolist()) == sorted(hashes[b].tolist()) for a, b in zip(approx, exact)])), 4)
         out[str(size)] = {
             "claims_with_exact_top_k": round(float(np.mean(same)), 4),
             "claims_with_the_same_ids": round(float(np.mean(same_ids)), 4),
