@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -179,20 +180,13 @@ class _DirectEncoder:
         batches = nli.length_batches(lengths, batch_size, max(budget, self.max_length))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         pad_id = self.tokenizer.pad_token_id or 0
-        progress = None
-        if show_progress:
-            from tqdm.auto import tqdm
-
-            progress = tqdm(total=len(texts), desc="Embedding", unit="sentence", leave=False)
-        for batch in batches:
-            inputs = nli.pad_batch(ids, lengths, batch, pad_id)
-            if len(self.names) == 3:
-                inputs.append(np.zeros_like(inputs[1]))  # token type ids: one segment
-            out[batch] = self._forward(inputs)
-            if progress is not None:
+        with progress_bar(len(texts), "Embedding", "sentence", enabled=show_progress) as progress:
+            for batch in batches:
+                inputs = nli.pad_batch(ids, lengths, batch, pad_id)
+                if len(self.names) == 3:
+                    inputs.append(np.zeros_like(inputs[1]))  # token type ids: one segment
+                out[batch] = self._forward(inputs)
                 progress.update(len(batch))
-        if progress is not None:
-            progress.close()
         return out
 
 
@@ -276,12 +270,18 @@ class Embedder:
         self.dimension = self.encoder.dimension
 
     def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Embeddings of ``texts``, shape ``(len(texts), dimension)``, rows of unit length."""
+        """Embeddings of ``texts``, shape ``(len(texts), dimension)``, rows of unit length.
+
+        A text repeated in ``texts`` is embedded once."""
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.encoder.encode(texts, self.batch_size, show_progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        vectors = np.ascontiguousarray(self.encoder.encode(unique, self.batch_size, show_progress), dtype=np.float32)
+        if len(unique) == len(texts):
+            return vectors
+        row = {text: i for i, text in enumerate(unique)}
+        return vectors[[row[t] for t in texts]]
 
     def __repr__(self) -> str:
         return f"Embedder({self.name!r}, device={str(self.device)!r}, backend={self.backend!r})"

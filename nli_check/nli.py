@@ -24,6 +24,7 @@ import numpy as np
 
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, map_model_labels
+from nli_check.progress import progress_bar
 
 logger = logging.getLogger(__name__)
 
@@ -304,18 +305,11 @@ class NLIModel:
 
         pad_id = self.tokenizer.pad_token_id or 0
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        progress = None
-        if show_progress:
-            from tqdm.auto import tqdm
-
-            progress = tqdm(total=len(pairs), desc="NLI", unit="pair", leave=False)
-        for batch in batches:
-            inputs = pad_batch(ids, lengths, batch, pad_id, types)
-            out[batch] = self._canonical(self._forward(inputs))
-            if progress is not None:
+        with progress_bar(len(pairs), "Classifying", "pair", enabled=show_progress) as progress:
+            for batch in batches:
+                inputs = pad_batch(ids, lengths, batch, pad_id, types)
+                out[batch] = self._canonical(self._forward(inputs))
                 progress.update(len(batch))
-        if progress is not None:
-            progress.close()
         if apply_temperature and self.temperature != 1.0:
             out = out / self.temperature
         return out

@@ -35,6 +35,8 @@ SHOW = {
     "all": (CONTRADICTION, ENTAILMENT, NEUTRAL),
 }
 STDIN = "-"
+#: Above this many evidence sentences ``check`` suggests ``nli-check scan`` (one line on stderr).
+LARGE_INPUT_SENTENCES = 20_000
 
 InputItem = str | os.PathLike | Document
 
@@ -271,7 +273,10 @@ def check(
     For each claim sentence the ``top_k`` evidence sentences with cosine similarity at least
     ``min_similarity`` are labelled; findings whose label is selected by ``show``
     (contradiction, support or all) and whose confidence is at least ``threshold`` are
-    returned, in claim order.
+    returned, in claim order. ``show="all"`` means every pair compared, whatever its label and
+    confidence (``threshold`` still decides the verdicts). Whatever ``show``,
+    ``CheckResult.claims`` holds one verdict per claim sentence (:mod:`nli_check.verdicts`),
+    from all its pairs, including those not listed.
 
     ``backend`` (``torch``, ``onnx`` or ``auto``) and ``quantize`` (``int8``, ``none`` or
     ``auto``) choose how the models loaded here run (``quantize`` applies to the NLI model
@@ -279,7 +284,7 @@ def check(
     accuracy (:func:`nli_check.nli.default_mode`). Models load once per process.
     """
     from nli_check.pairing import candidate_pairs, same_sentence_mask
-    from nli_check.text import segment
+    from nli_check.verdicts import claim_verdicts
 
     _validate(top_k, min_similarity, threshold, show, batch_size)
     claim_docs = load_documents(claims, encoding=encoding, role="claim")
@@ -294,8 +299,8 @@ def check(
     else:
         evidence_docs = load_documents(evidence, encoding=encoding, role="evidence")
 
-    claim_sentences = [s for doc in claim_docs for s in segment(doc)]
-    evidence_sentences = claim_sentences if all_vs_all else [s for doc in evidence_docs for s in segment(doc)]
+    claim_sentences, evidence_sentences = _segment_all(claim_docs, None if all_vs_all else evidence_docs,
+                                                       show_progress)
     for docs, sentences in ((claim_docs, claim_sentences), (evidence_docs, evidence_sentences)):
         if not sentences:  # pragma: no cover - empty documents are refused when read
             raise NLICheckError(f"no sentences found in {', '.join(d.name for d in docs)}")
@@ -303,6 +308,12 @@ def check(
         "Read %d claim sentence(s) from %d document(s) and %d evidence sentence(s) from %d document(s)",
         len(claim_sentences), len(claim_docs), len(evidence_sentences), len(evidence_docs),
     )
+    if len(evidence_sentences) > LARGE_INPUT_SENTENCES:
+        logger.warning(
+            "%d evidence sentences: above %d, `nli-check scan` (an on-disk index, resumable, GPU "
+            "or Ray) is the faster way to check against an archive", len(evidence_sentences),
+            LARGE_INPUT_SENTENCES,
+        )
 
     embedder = _load_embedder(embedder, device, batch_size, backend)
     nli = _load_model(model, device, backend, quantize)
@@ -323,17 +334,30 @@ def check(
         ],
         top_k,
     )
+    # Each claim's own top-k pairs decide its verdict (in both directions where every
+    # document is checked against every other); the findings list each pair once.
+    verdict_pairs = pairs + [(j, i, sim) for i, j, sim in pairs] if all_vs_all else pairs
     if all_vs_all:
         pairs = _unordered(pairs)
     else:
         pairs = _drop_mirrored(pairs, claim_sentences, evidence_sentences)
     logger.info("Found %d candidate pair(s) with similarity >= %.2f", len(pairs), min_similarity)
 
-    findings = classify_pairs(
-        nli, claim_sentences, evidence_sentences, pairs, batch_size=batch_size, show_progress=show_progress
+    to_classify = {(i, j): sim for i, j, sim in verdict_pairs}
+    to_classify.update({(i, j): sim for i, j, sim in pairs})
+    classified = classify_pairs(
+        nli, claim_sentences, evidence_sentences, [(i, j, sim) for (i, j), sim in to_classify.items()],
+        batch_size=batch_size, show_progress=show_progress,
+    )
+    by_pair = dict(zip(to_classify, classified))
+    findings = [by_pair[(i, j)] for i, j, _ in pairs]
+    verdicts = claim_verdicts(
+        claim_sentences, [by_pair[(i, j)] for (i, j) in dict.fromkeys((i, j) for i, j, _ in verdict_pairs)],
+        threshold,
     )
     wanted = SHOW[show]
-    reported = [f for f in findings if f.label in wanted and f.confidence >= threshold]
+    # show="all" lists every pair compared; the threshold selects among the others.
+    reported = [f for f in findings if show == "all" or (f.label in wanted and f.confidence >= threshold)]
     rank = {name: i for i, name in enumerate(LABELS)}
     order = {id(s): i for i, s in enumerate(claim_sentences)}
     reported.sort(key=lambda f: (order[id(f.claim)], rank[f.label], -f.confidence, -f.similarity))
@@ -349,14 +373,31 @@ def check(
     )
     sentences = claim_sentences if all_vs_all else claim_sentences + evidence_sentences
     return CheckResult(
-        claims=claim_docs,
+        claim_documents=claim_docs,
         evidence=evidence_docs,
         findings=reported,
         settings=settings,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         pairs_compared=len(pairs),
         sentences=sentences,
+        claims=verdicts,
     )
+
+
+def _segment_all(claim_docs: list[Document], evidence_docs: list[Document] | None,
+                 show_progress: bool) -> tuple[list[Sentence], list[Sentence]]:
+    """Sentences of the claim and evidence documents (the same list when ``evidence_docs`` is
+    ``None``), with one progress bar over all their characters."""
+    from nli_check.progress import progress_bar
+    from nli_check.text import segment
+
+    docs = claim_docs + (evidence_docs or [])
+    total = sum(len(d.text) for d in docs)
+    with progress_bar(total, "Segmenting", "char", enabled=show_progress, unit_scale=True) as bar:
+        claim_sentences = [s for doc in claim_docs for s in segment(doc, progress=bar.update)]
+        if evidence_docs is None:
+            return claim_sentences, claim_sentences
+        return claim_sentences, [s for doc in evidence_docs for s in segment(doc, progress=bar.update)]
 
 
 def _embed_views(embedder, sentences: Sequence[Sentence], show_progress: bool) -> list[np.ndarray]:

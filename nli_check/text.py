@@ -305,15 +305,33 @@ def _segmenter():
 _TERMINALS = re.compile(r"[.!?…]")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str, *, name: str | None = None, progress=None) -> list[tuple[int, int]]:
     """``(start, end)`` of every sentence in ``text``, in order, whitespace trimmed.
 
-    Every non-whitespace character of ``text`` lies in exactly one span.
+    Every non-whitespace character of ``text`` lies in exactly one span. Runs longer than
+    :data:`MAX_SENTENCE_CHARS` without sentence punctuation are cut into pieces, and one
+    warning (naming ``name``) says how many. ``progress(n)``, if given, is called with the
+    number of characters done after each block.
     """
     spans: list[tuple[int, int]] = []
+    runs = chars = 0
+    done = 0
     for block_start, block_end in _blocks(text):
         for start, end in _segment_block(text, block_start, block_end):
+            if end - start > MAX_SENTENCE_CHARS:
+                runs += 1
+                chars += end - start
             spans.extend(_cap_length(text, start, end))
+        if progress is not None:
+            progress(block_end - done)
+            done = block_end
+    if progress is not None and len(text) > done:
+        progress(len(text) - done)
+    if runs:
+        logger.warning(
+            "%s: %d run(s) without sentence punctuation (%d characters in all) were cut into "
+            "pieces of at most %d characters", name or "text", runs, chars, MAX_SENTENCE_CHARS,
+        )
     return spans
 
 
@@ -432,10 +450,6 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def _cap_length(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if end - start <= MAX_SENTENCE_CHARS:
         return [(start, end)]
-    logger.warning(
-        "a %d-character run without sentence punctuation at offset %d was cut into pieces of "
-        "at most %d characters", end - start, start, MAX_SENTENCE_CHARS,
-    )
     spans = []
     while end - start > MAX_SENTENCE_CHARS:
         limit = start + MAX_SENTENCE_CHARS
@@ -448,17 +462,18 @@ def _cap_length(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [s for s in spans if s[1] > s[0]]
 
 
-def segment(document: Document, *, frames: bool = True) -> list[Sentence]:
+def segment(document: Document, *, frames: bool = True, progress=None) -> list[Sentence]:
     """Split a document into sentences with offsets, speakers and reporting frames.
 
     ``document.text[s.start:s.end] == s.text`` for every sentence ``s``. A sentence without a
     reporting frame has ``content == text``, no speaker and polarity ``1``. A pronoun speaker
     ("he said") is resolved to the last named speaker of the two sentences before it.
+    ``progress(n)`` is told of every ``n`` characters segmented (see :func:`sentence_spans`).
     """
     text = document.text
     sentences: list[Sentence] = []
     last_named: tuple[int, str] | None = None
-    for index, (start, end) in enumerate(sentence_spans(text)):
+    for index, (start, end) in enumerate(sentence_spans(text, name=document.name, progress=progress)):
         chunk = text[start:end]
         speaker = cue = None
         content = chunk

@@ -79,17 +79,52 @@ class CheckSettings:
         return asdict(self)
 
 
+#: Claim verdicts, in the order reports list their counts.
+VERDICTS = ("contradicted", "disputed", "supported", "unclear", "no evidence")
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """What the evidence says about one claim sentence, all its pairs taken together.
+
+    ``verdict`` is one of :data:`VERDICTS` (the rule is in ``nli_check.verdicts``).
+    ``evidence`` is the strongest evidence (for ``disputed``, the strongest contradiction;
+    ``counter`` then holds the strongest support); ``None`` for ``no evidence``.
+    ``confidence`` is a probability, ``None`` for ``no evidence``. ``pairs`` counts the
+    evidence sentences compared with the claim; ``contradicting`` and ``supporting`` those
+    whose label reached the threshold.
+    """
+
+    claim: Sentence
+    verdict: str
+    confidence: float | None
+    evidence: Finding | None = None
+    counter: Finding | None = None
+    pairs: int = 0
+    contradicting: int = 0
+    supporting: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """What ``check`` returns: the documents it read, what it found, and how it ran."""
+    """What ``check`` returns: the documents it read, what it found, and how it ran.
 
-    claims: list[Document]
+    ``findings`` are the labelled pairs selected by ``show`` and ``threshold``; ``claims``
+    holds one :class:`ClaimVerdict` per claim sentence, in document order, whatever ``show``;
+    ``claim_documents`` and ``evidence`` are the documents read.
+    """
+
+    claim_documents: list[Document]
     evidence: list[Document]
     findings: list[Finding]
     settings: CheckSettings
     created: str
     pairs_compared: int = 0
     sentences: list[Sentence] = field(default_factory=list)
+    claims: list[ClaimVerdict] = field(default_factory=list)
 
     @property
     def contradictions(self) -> list[Finding]:
@@ -101,3 +136,10 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def verdict_counts(self) -> dict[str, int]:
+        """Claims per verdict, every verdict named (zero where none)."""
+        out = {name: 0 for name in VERDICTS}
+        for verdict in self.claims:
+            out[verdict.verdict] = out.get(verdict.verdict, 0) + 1
+        return out

@@ -18,6 +18,17 @@ SHARED = REPO.parent / "shared"
 SEED_ARTICLE_DIR = SHARED / "seeds"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_caches(tmp_path_factory):
+    """ONNX graphs and scan stores go to a folder of this test session, never the user's
+    ``~/.cache``: a graph left there by an earlier run could hide an export regression."""
+    root = tmp_path_factory.mktemp("caches")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NLI_CHECK_CACHE", str(root / "nli-check"))
+        patch.setenv("NLI_CHECK_STORE", str(root / "scan"))
+        yield root
+
+
 def build_tiny_nli_model(path: Path, id2label: dict[int, str] | None = None, seed: int = 0) -> Path:
     """A 2-layer BERT classifier with the MiniLM tokenizer, built from a config (no download)."""
     import torch

@@ -139,7 +139,7 @@ def seed_case() -> CheckResult:
     ]
     sentences = [c_withdraw, c_video, c_markets, c_nato, c_dialogue]
     return CheckResult(
-        claims=[draft],
+        claim_documents=[draft],
         evidence=[article, statement],
         findings=findings,
         settings=SETTINGS,

@@ -41,6 +41,9 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Which findings to report; 'all' includes support and neutral pairs.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
+@click.option("--per", type=click.Choice(["finding", "claim"]), default="finding", show_default=True,
+              help="jsonl and csv: one row per finding (a claim and one piece of evidence), or one "
+                   "per claim with its verdict.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to this file (atomically) instead of stdout.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
@@ -51,7 +54,7 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 @click.pass_context
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
           device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float,
-          show: str, fmt: str,
+          show: str, fmt: str, per: str,
           output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool) -> None:
     """Find claims that the evidence contradicts or supports.
 
@@ -77,6 +80,8 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
     """
     if sum(1 for c in claims + evidence if c == "-") > 1:
         raise click.UsageError("standard input (-) can be given only once")
+    if per == "claim" and fmt not in ("jsonl", "csv"):
+        raise click.UsageError(f"--per claim applies to jsonl and csv; {fmt} shows findings and verdicts together")
     with user_errors():
         from nli_check.pipeline import check as run_check
         from nli_check.report import render
@@ -96,7 +101,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
             encoding=encoding,
             show_progress=show_progress(ctx),
         )
-        text = render(result, fmt)
+        text = render(result, fmt, per=per)
         if output:
             write_atomic(output, text)
             logger.info("Wrote %d finding(s) to %s", len(result.findings), output)

@@ -14,6 +14,10 @@ from nli_check.errors import NLICheckError
 from nli_check.types import CheckResult
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
+#: What one row is in the row-per-line formats: a finding (a pair), or a claim and its verdict.
+PER = ("finding", "claim")
+#: Formats with one row per finding or per claim (``per``); the others show both.
+ROW_FORMATS = ("jsonl", "csv")
 
 #: format -> module holding its ``render(result) -> str`` (imported only when used)
 _MODULES = {
@@ -26,8 +30,16 @@ _MODULES = {
 }
 
 
-def render(result: CheckResult, fmt: str) -> str:
-    """The result as text in one of :data:`FORMATS`."""
+def render(result: CheckResult, fmt: str, per: str = "finding") -> str:
+    """The result as text in one of :data:`FORMATS`; ``per="claim"`` makes jsonl and csv one
+    row per claim verdict instead of one per finding."""
     if fmt not in _MODULES:
         raise NLICheckError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    return importlib.import_module(_MODULES[fmt]).render(result)
+    if per not in PER:
+        raise NLICheckError(f"unknown per {per!r}: use one of {', '.join(PER)}")
+    if per != "finding" and fmt not in ROW_FORMATS:
+        raise NLICheckError(
+            f"per {per} applies to {' and '.join(ROW_FORMATS)}: {fmt} shows findings and claims together"
+        )
+    module = importlib.import_module(_MODULES[fmt])
+    return module.render(result, per=per) if fmt in ROW_FORMATS else module.render(result)

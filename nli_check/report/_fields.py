@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nli_check.labels import LABELS
-from nli_check.types import CheckResult, Document, Finding, Sentence
+from nli_check.types import VERDICTS, CheckResult, ClaimVerdict, Document, Finding, Sentence
 
 #: Column order of the flat formats.
 COLUMNS = (
@@ -70,3 +70,62 @@ def who(sentence: Sentence) -> str:
     if sentence.speaker:
         return f"{where}, speaker: {sentence.speaker} ({sentence.cue})"
     return where
+
+
+# ---------------------------------------------------------------------------- claim verdicts
+#: Column order of the flat formats with ``--per claim``: one row per claim sentence.
+VERDICT_COLUMNS = (
+    "verdict", "confidence", "pairs", "contradicting", "supporting",
+    "claim", "claim_source", "claim_start", "claim_end", "claim_speaker", "claim_cue",
+    "evidence", "evidence_source", "evidence_start", "evidence_end", "evidence_speaker",
+    "evidence_label", "evidence_confidence", "evidence_similarity",
+    "counter_evidence", "counter_source", "counter_start", "counter_end", "counter_confidence",
+)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def flat_verdict(verdict: ClaimVerdict) -> dict:
+    claim, best, counter = verdict.claim, verdict.evidence, verdict.counter
+    row = {
+        "verdict": verdict.verdict,
+        "confidence": _round(verdict.confidence),
+        "pairs": verdict.pairs,
+        "contradicting": verdict.contradicting,
+        "supporting": verdict.supporting,
+        "claim": claim.text, "claim_source": claim.source, "claim_start": claim.start,
+        "claim_end": claim.end, "claim_speaker": claim.speaker, "claim_cue": claim.cue,
+    }
+    ev = best.evidence if best else None
+    row.update({
+        "evidence": ev and ev.text, "evidence_source": ev and ev.source,
+        "evidence_start": ev and ev.start, "evidence_end": ev and ev.end,
+        "evidence_speaker": ev and ev.speaker, "evidence_label": best and best.label,
+        "evidence_confidence": _round(best and best.confidence),
+        "evidence_similarity": _round(best and best.similarity),
+    })
+    ce = counter.evidence if counter else None
+    row.update({
+        "counter_evidence": ce and ce.text, "counter_source": ce and ce.source,
+        "counter_start": ce and ce.start, "counter_end": ce and ce.end,
+        "counter_confidence": _round(counter and counter.confidence),
+    })
+    return row
+
+
+def verdict_line(result: CheckResult) -> str:
+    """"Claims: 1 contradicted, 0 disputed, 2 supported, 3 unclear, 1 no evidence (of 7)"."""
+    counts = result.verdict_counts()
+    parts = ", ".join(f"{counts[name]} {name}" for name in VERDICTS)
+    return f"Claims: {parts} (of {len(result.claims)})"
+
+
+def verdicts_by_claim(result: CheckResult) -> dict[tuple, ClaimVerdict]:
+    """Each claim sentence's verdict, keyed by :func:`claim_key`."""
+    return {claim_key(v.claim): v for v in result.claims}
+
+
+def claim_key(sentence: Sentence) -> tuple:
+    return (sentence.source, sentence.start, sentence.end, sentence.index)

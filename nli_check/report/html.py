@@ -497,7 +497,7 @@ def render(result: CheckResult) -> str:
     """Render ``result`` as one self-contained HTML page (a ``str`` ready to write as UTF-8)."""
     claims = _index(result.findings, "claim")
     evidence = _index(result.findings, "evidence")
-    claims_by_doc = _place(result.claims, claims.values())
+    claims_by_doc = _place(result.claim_documents, claims.values())
     evidence_by_doc = _place(result.evidence, evidence.values())
 
     draft = (
@@ -506,10 +506,10 @@ def render(result: CheckResult) -> str:
                 doc,
                 i,
                 "draft",
-                claims_by_doc.get(doc.name, []) if _first(result.claims, i) else [],
+                claims_by_doc.get(doc.name, []) if _first(result.claim_documents, i) else [],
                 _claim_tag,
             )
-            for i, doc in enumerate(result.claims, 1)
+            for i, doc in enumerate(result.claim_documents, 1)
         )
         or '<p class="muted">No claim documents.</p>'
     )
@@ -531,7 +531,7 @@ def render(result: CheckResult) -> str:
         claims.values(),
         key=lambda c: (
             not c.placed,
-            _doc_order(result.claims, c.sentence.source),
+            _doc_order(result.claim_documents, c.sentence.source),
             c.start if c.start is not None else c.sentence.index,
         ),
     )
@@ -554,7 +554,7 @@ def render(result: CheckResult) -> str:
         else "No claim was paired with evidence, so nothing is highlighted."
     )
 
-    names = ", ".join(_short(doc.name) for doc in result.claims) or "no documents"
+    names = ", ".join(_short(doc.name) for doc in result.claim_documents) or "no documents"
     script = _asset("report.js")
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; "

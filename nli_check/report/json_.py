@@ -1,4 +1,4 @@
-"""JSON: one object with the settings, the documents read, and every finding."""
+"""JSON: one object with the settings, the documents read, every finding, and a verdict per claim."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ def to_data(result: CheckResult) -> dict:
         "created": result.created,
         "settings": result.settings.to_dict(),
         "documents": {
-            "claims": [document_info(d) for d in result.claims],
+            "claims": [document_info(d) for d in result.claim_documents],
             "evidence": [document_info(d) for d in result.evidence],
         },
         "pairs_compared": result.pairs_compared,
         "counts": counts(result),
         "findings": [f.to_dict() for f in result.findings],
+        "verdicts": result.verdict_counts(),
+        "claims": [v.to_dict() for v in result.claims],
     }
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nli_check.report._fields import LABEL_NAMES, summary_line
-from nli_check.types import CheckResult, Sentence
+from nli_check.report._fields import LABEL_NAMES, claim_key, summary_line, verdict_line, verdicts_by_claim
+from nli_check.types import CheckResult, ClaimVerdict, Sentence
 
 
 def _cell(text: str) -> str:
@@ -19,18 +19,35 @@ def _sentence(sentence: Sentence) -> str:
     return f"{_cell(sentence.text)}<br>`{_cell(where).replace(chr(92), '')}`{speaker}"
 
 
+def _verdict_row(number: int, v: ClaimVerdict) -> str:
+    confidence = "" if v.confidence is None else f"{v.confidence:.2f}"
+    evidence = _sentence(v.evidence.evidence) if v.evidence else ""
+    if v.counter is not None:
+        evidence += f"<br>against: {_sentence(v.counter.evidence)}"
+    return f"| {number} | {v.verdict} | {confidence} | {_sentence(v.claim)} | {evidence} |"
+
+
 def render(result: CheckResult) -> str:
     lines = ["# nli-check report", "", summary_line(result).replace("|", "\\|"), ""]
+    verdicts = verdicts_by_claim(result)
     if not result.findings:
         lines.append("No findings.")
-        return "\n".join(lines) + "\n"
-    lines += [
-        "| # | Label | Confidence | Similarity | Claim | Evidence |",
-        "|---|---|---:|---:|---|---|",
-    ]
-    for number, f in enumerate(result.findings, 1):
-        lines.append(
-            f"| {number} | {LABEL_NAMES.get(f.label, f.label)} | {f.confidence:.2f} | "
-            f"{f.similarity:.2f} | {_sentence(f.claim)} | {_sentence(f.evidence)} |"
-        )
+    else:
+        lines += [
+            "| # | Label | Confidence | Similarity | Claim | Verdict | Evidence |",
+            "|---|---|---:|---:|---|---|---|",
+        ]
+        for number, f in enumerate(result.findings, 1):
+            v = verdicts.get(claim_key(f.claim))
+            lines.append(
+                f"| {number} | {LABEL_NAMES.get(f.label, f.label)} | {f.confidence:.2f} | "
+                f"{f.similarity:.2f} | {_sentence(f.claim)} | {v.verdict if v else ''} | {_sentence(f.evidence)} |"
+            )
+    if result.claims:
+        lines += [
+            "", "## Claims", "", verdict_line(result), "",
+            "| # | Verdict | Confidence | Claim | Strongest evidence |",
+            "|---|---|---:|---|---|",
+        ]
+        lines += [_verdict_row(n, v) for n, v in enumerate(result.claims, 1)]
     return "\n".join(lines) + "\n"
