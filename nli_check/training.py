@@ -25,6 +25,7 @@ import numpy as np
 from nli_check.data import LabelledPairs, limit_pairs, pair_key, read_pairs, split_pairs
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, NOT_ENTAILMENT, map_model_labels
+from nli_check.pause import pause_point
 
 logger = logging.getLogger(__name__)
 
@@ -562,6 +563,7 @@ def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = Fa
         os.replace(tmp, checkpoint)
         if old.exists():
             shutil.rmtree(old)
+        pause_point("train", global_step)
 
     def evaluate_and_keep(epoch: int) -> bool:
         """Evaluate on dev; save the model if it is the best so far. Returns True to stop early."""

@@ -68,6 +68,15 @@ def tiny_model(tiny_model_dir):
     return NLIModel(tiny_model_dir, device="cpu", max_length=64)
 
 
+@pytest.fixture()
+def scripted_model(tiny_model_dir):
+    """``scripted_model(rules)``: an :class:`NLIModel` whose probabilities are set per (premise,
+    hypothesis) by ``rules`` (see ``tests/scripted.py``); ``.seen`` lists what it was asked."""
+    from scripted import ScriptedNLIModel
+
+    return lambda rules=(), **kwargs: ScriptedNLIModel(tiny_model_dir, rules, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def seed_article() -> Path:
     """The seed news article from ../shared/seeds (present in CI, absent in a fresh clone)."""

@@ -110,7 +110,7 @@ def test_torch_int8_agrees_with_fp32(tiny_model_dir):
     _assert_agree(fp32.predict(PAIRS), int8.predict(PAIRS), atol=0.001)
 
 
-def test_int8_is_refused_off_the_cpu_and_quantized_models_are_not_saved(tiny_model_dir, tmp_path):
+def test_unknown_quantization_is_refused_and_quantized_models_are_not_saved(tiny_model_dir, tmp_path):
     with pytest.raises(NLICheckError, match="unknown quantization"):
         NLIModel(tiny_model_dir, device="cpu", quantize="fp4")
     with pytest.raises(NLICheckError, match="cannot be saved"):
@@ -181,6 +181,22 @@ def test_onnx_export_is_cached_by_weights_and_reused(
     # Other weights are another cache entry (so the reuse above was keyed, not blind).
     with pytest.raises(AssertionError, match="exported again"):
         _load(sharp_model_dir, backend="onnx")
+
+
+@needs_onnx
+def test_weights_replaced_at_the_same_path_are_exported_again(tmp_path, cache):
+    """A model retrained in place must not run on the graph exported from its old weights."""
+    from conftest import build_tiny_nli_model
+
+    path = build_tiny_nli_model(tmp_path / "model", seed=0)
+    first = _load(path, backend="onnx")
+    old_logits = first.predict_logits(PAIRS)
+    build_tiny_nli_model(path, seed=1)  # same path, same config, new weights
+    again = _load(path, backend="onnx")
+    assert again.onnx_path != first.onnx_path and first.onnx_path.exists()
+    new_logits = again.predict_logits(PAIRS)
+    np.testing.assert_allclose(new_logits, _load(path).predict_logits(PAIRS), atol=1e-4)
+    assert np.abs(new_logits - old_logits).max() > 1e-2
 
 
 @needs_onnx

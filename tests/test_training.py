@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -153,18 +152,16 @@ def test_killed_run_resumes_to_the_same_model(tmp_path, base_encoder, data_files
     total = train(clean)["global_step"]
     killed = config(tmp_path / "killed", base_encoder, data_files, epochs=2, eval_every=None)
     cfg_file = _write_config(tmp_path / "killed.json", killed)
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", NLI_CHECK_PAUSE_AT="train:5")
     cmd = [sys.executable, "-m", "nli_check", "-q", "train", "--config", str(cfg_file)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    state = Path(killed.output_dir) / "checkpoint" / "state.json"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if state.exists() and json.loads(state.read_text())["global_step"] >= 5:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "training finished before it could be killed"
+    log = tmp_path / "train.log"
+    with log.open("wb") as stderr:  # the run stops itself once a checkpoint of step >= 5 is saved
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    _, status = os.waitpid(proc.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"training ended instead of pausing: {log.read_text()[-2000:]}"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    state = Path(killed.output_dir) / "checkpoint" / "state.json"
     step = json.loads(state.read_text())["global_step"]
     assert 5 <= step < total
     result = CliRunner().invoke(cli, ["-q", "train", "--config", str(cfg_file), "--resume"])

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.pause import pause_point
 from nli_check.scan.config import ScanConfig
 from nli_check.scan.output import OutputDir
 from nli_check.scan.reader import Malformed, archive_files, archive_fingerprint, read_archive
@@ -214,6 +215,7 @@ class ScanRun:
         self.store.commit_shard(
             shard, sentences_table(rows), vectors, items=items, records=records, malformed=malformed
         )
+        pause_point("embed", shard + 1)
 
     def build_store_local(self) -> None:
         store = self.store
@@ -285,6 +287,7 @@ class ScanRun:
             return
         model = self.nli_model()
         done_pairs = len(pairs) - sum(len(self.shard_slice(pairs, s)) for s in todo)
+        shards_done = math.ceil(len(pairs) / self.config.shard_pairs) - len(todo)
         bar = _progress(self.show_progress, len(pairs), "NLI", "pair", initial=done_pairs)
         try:
             for shard in todo:
@@ -300,6 +303,8 @@ class ScanRun:
                     entry["items"] += len(rows)
                 self.write_shard(shard, rows, verdicts)
                 bar.update(len(rows))
+                shards_done += 1
+                pause_point("classify", shards_done)
         finally:
             bar.close()
 

@@ -57,8 +57,7 @@ def test_every_available_command_has_help_text():
     ctx = group.make_context("nli-check", ["--help"], resilient_parsing=True)
     for name in LazyGroup.list_commands(group, ctx):
         command = group.get_command(ctx, name)
-        if command is None:  # a command whose module has not landed yet
-            continue
+        assert command is not None, f"the module of command {name!r} does not import"
         assert (command.help or "").strip(), name
         assert run(name, "--help").exit_code == 0
 
@@ -98,11 +97,17 @@ def test_each_format_parses(files, contradiction_model_dir, fmt):
         assert out.startswith("# nli-check report")
         assert "| 1 | contradiction |" in out
     else:
-        assert "label" in out.splitlines()[0]
+        import re
+
+        lines = out.splitlines()
+        assert lines[0].split() == ["#", "label", "conf", "sim", "claim", "evidence"]
+        assert set(lines[1].replace(" ", "")) == {"-"}
+        assert re.match(r"\s*1  contradiction\s+1\.00\s+0\.\d\d  Russia is withdrawing", lines[2]), lines[2]
+        assert "Ben Wallace" in out and "wire.md" in out
+        assert any(line.startswith("1 contradiction(s), 0 support(s) reported from 1 pair(s)") for line in lines)
 
 
 def test_html_format_dispatches_to_the_html_report(files, contradiction_model_dir):
-    pytest.importorskip("nli_check.report.html")
     result = run(*_ok_args(files, contradiction_model_dir), "--format", "html")
     assert result.exit_code == 0, result.output
     assert "<html" in result.stdout.lower()
@@ -139,6 +144,20 @@ def test_failing_run_leaves_existing_output_untouched(files, contradiction_model
                  contradiction_model_dir, "-o", target, "-f", "csv")
     assert result.exit_code == 1
     assert target.read_text() == "previous report\n"
+
+
+def test_a_write_that_fails_part_way_leaves_the_old_file(tmp_path):
+    from nli_check.cli._common import write_atomic
+
+    target = tmp_path / "report.md"
+    target.write_text("previous report\n")
+    text = "# nli-check report\n" + "| 1 | contradiction |\n" * 5000 + "\ud800"  # unencodable at the end
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, text)
+    assert target.read_text() == "previous report\n"
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+    write_atomic(target, "new report\n")
+    assert target.read_text() == "new report\n"
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list, str]]:
@@ -224,17 +243,20 @@ def test_stdin_twice_is_a_usage_error(files):
 
 
 def test_no_model_installed_names_the_option(files, monkeypatch, tmp_path):
-    from nli_check.errors import NLICheckError
-    from nli_check.models import default_model_path
+    import nli_check.models
+    import nli_check.pipeline
 
-    try:
-        default_model_path()
-        pytest.skip("the default model is installed")
-    except NLICheckError:
-        pass
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("NLI_CHECK_MODELS", str(tmp_path / "empty"))
+    monkeypatch.setattr(nli_check.models, "_model_roots", lambda: [tmp_path / "empty"])
+    monkeypatch.setattr(nli_check.pipeline, "_MODELS", {})  # no default model loaded earlier
     result = run("check", files / "draft.txt", "-e", files / "sources", "--device", "cpu")
     assert result.exit_code == 1
-    assert "--model" in result.stderr.splitlines()[-1]
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "Error: the default NLI model (nli-minilm-l6) is not installed: "
+        "pass --model with a local NLI model directory or a hub id"
+    )
 
 
 @pytest.mark.slow

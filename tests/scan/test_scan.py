@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -215,19 +214,19 @@ def test_cli_help_has_an_example():
     assert result.exit_code == 0 and "nli-check scan news.jsonl -o conflicts/" in result.output
 
 
-def _wait(proc, condition, timeout=240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.01)
-    return False
-
-
 def _count(path: Path, pattern: str) -> int:
     return len(list(path.glob(pattern))) if path.exists() else 0
+
+
+def _run_until_paused(args, env, log: Path) -> None:
+    """Start ``args``, wait until it stops itself at ``$NLI_CHECK_PAUSE_AT`` and SIGKILL it there:
+    the kill lands at the same point however fast the machine is."""
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    _, status = os.waitpid(proc.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"the run ended instead of pausing: {log.read_text()[-2000:]}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
 
 
 def test_sigkill_and_resume_gives_the_uninterrupted_result(
@@ -244,30 +243,17 @@ def test_sigkill_and_resume_gives_the_uninterrupted_result(
         *map(str, _cli_args(archive, tmp_path / "out", contra_model_dir, store)),
     ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    assert summary["shards"] > 3
 
-    def store_shards() -> int:
-        return _count(store, "*/sentences/part-*.arrow")
-
-    # 1. Kill while embedding (a store shard committed, the store not complete).
-    proc = subprocess.Popen(
-        args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert _wait(proc, lambda: store_shards() >= 2), proc.stderr.read().decode()[-2000:]
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # 1. Kill while embedding: two store shards committed, the store not complete.
+    _run_until_paused(args, {**env, "NLI_CHECK_PAUSE_AT": "embed:2"}, tmp_path / "run1.log")
+    assert _count(store, "*/sentences/part-*.arrow") == 2
     assert not (tmp_path / "out" / "summary.json").exists()
 
-    # 2. Resume, and kill again while classifying (some pair shards written).
-    proc = subprocess.Popen(
-        args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert _wait(proc, lambda: _count(tmp_path / "out" / "conflicts", "part-*.parquet") >= 3), (
-        proc.stderr.read().decode()[-2000:]
-    )
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    done = _count(tmp_path / "out" / "conflicts", "part-*.parquet")
-    assert done < summary["shards"], "the run finished before it could be killed"
+    # 2. Resume, and kill again while classifying: three pair shards written.
+    _run_until_paused(args, {**env, "NLI_CHECK_PAUSE_AT": "classify:3"}, tmp_path / "run2.log")
+    assert _count(tmp_path / "out" / "conflicts", "part-*.parquet") == 3
+    assert not (tmp_path / "out" / "summary.json").exists()
 
     # 3. Resume to the end.
     final = subprocess.run(args + ["--json"], cwd=REPO, env=env, capture_output=True, timeout=300)

@@ -1,0 +1,139 @@
+"""The label of one claim-evidence pair (``classify_pairs``), driven by a scripted model whose
+probabilities are set per (premise, hypothesis): contradiction is looked for in both directions
+and in both views (whole sentences, reported contents), support only with the evidence as
+premise, and a pair whose best label is not the top label of its own prediction is neutral."""
+
+from __future__ import annotations
+
+import pytest
+from scripted import UNSURE, probs
+
+from nli_check.pipeline import check, classify_pairs
+from nli_check.text import denial_text, segment
+from nli_check.types import Document
+
+CLAIM = "Moscow said it was withdrawing some forces from the border."
+EVIDENCE = "Ben Wallace said he had seen no evidence of withdrawal."
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    [claim] = segment(Document("draft.txt", CLAIM))
+    [evidence] = segment(Document("wire.txt", EVIDENCE))
+    return claim, evidence
+
+
+@pytest.fixture(scope="module")
+def texts(sentences):
+    """The four texts put to the model: each sentence whole and its reported content."""
+    claim, evidence = sentences
+    texts = {
+        "claim": claim.text,
+        "evidence": evidence.text,
+        "claim content": denial_text(claim),
+        "evidence content": denial_text(evidence),
+    }
+    assert texts["claim content"] == "Moscow was withdrawing some forces from the border"
+    assert texts["evidence content"] == "There is no evidence of withdrawal."
+    # No text holds another, so each rule below matches exactly one model input.
+    assert all(a == b or a not in b for a in texts.values() for b in texts.values())
+    return texts
+
+
+def verdict(scripted_model, sentences, rules):
+    """The finding for the claim against the evidence, and the inputs the model saw."""
+    claim, evidence = sentences
+    model = scripted_model(rules)
+    [finding] = classify_pairs(model, [claim], [evidence], [(0, 0, 0.7)])
+    assert finding.similarity == 0.7
+    return finding, model.seen
+
+
+def test_all_four_inputs_are_put_to_the_model_once(scripted_model, sentences, texts):
+    finding, seen = verdict(scripted_model, sentences, [])
+    assert sorted(seen) == sorted([
+        (texts["evidence"], texts["claim"]), (texts["claim"], texts["evidence"]),
+        (texts["evidence content"], texts["claim content"]), (texts["claim content"], texts["evidence content"]),
+    ])
+    assert (finding.label, finding.view) == ("neutral", "sentence")
+    assert finding.confidence == pytest.approx(UNSURE["neutral"])
+
+
+@pytest.mark.parametrize(
+    "premise, hypothesis, view",
+    [
+        ("evidence", "claim", "sentence"),  # forward, whole sentences
+        ("claim", "evidence", "sentence"),  # reverse: contradiction is symmetric
+        ("evidence content", "claim content", "content"),  # the reported contents
+        ("claim content", "evidence content", "content"),  # reported contents, reversed
+    ],
+)
+def test_a_contradiction_in_any_direction_or_view_wins(scripted_model, sentences, texts, premise, hypothesis,
+                                                       view):
+    finding, _ = verdict(scripted_model, sentences, [(texts[premise], texts[hypothesis], probs(0.9, 0.02))])
+    assert (finding.label, finding.view) == ("contradiction", view)
+    assert finding.confidence == pytest.approx(0.9)
+    assert finding.probabilities == pytest.approx(probs(0.9, 0.02))
+
+
+def test_the_strongest_contradiction_over_views_and_directions_is_reported(scripted_model, sentences, texts):
+    finding, _ = verdict(scripted_model, sentences, [
+        (texts["evidence"], texts["claim"], probs(0.6)),
+        (texts["claim content"], texts["evidence content"], probs(0.95)),
+        (texts["evidence content"], texts["claim content"], probs(0.7)),
+    ])
+    assert (finding.label, finding.view, round(finding.confidence, 5)) == ("contradiction", "content", 0.95)
+
+
+def test_support_counts_only_with_the_evidence_as_premise(scripted_model, sentences, texts):
+    forward, _ = verdict(scripted_model, sentences, [(texts["evidence"], texts["claim"], probs(0.0, 0.9))])
+    assert (forward.label, forward.view, round(forward.confidence, 5)) == ("entailment", "sentence", 0.9)
+    content, _ = verdict(scripted_model, sentences, [
+        (texts["evidence content"], texts["claim content"], probs(0.0, 0.8)),
+    ])
+    assert (content.label, content.view, round(content.confidence, 5)) == ("entailment", "content", 0.8)
+    # The claim entailing the evidence says nothing about whether the evidence supports the claim.
+    reverse, _ = verdict(scripted_model, sentences, [(texts["claim"], texts["evidence"], probs(0.0, 0.9))])
+    assert reverse.label == "neutral"
+
+
+def test_the_more_probable_of_contradiction_and_support_wins(scripted_model, sentences, texts):
+    rules = [
+        (texts["evidence"], texts["claim"], probs(0.0, 0.6)),
+        (texts["claim content"], texts["evidence content"], probs(0.7)),
+    ]
+    finding, _ = verdict(scripted_model, sentences, rules)
+    assert (finding.label, finding.view, round(finding.confidence, 5)) == ("contradiction", "content", 0.7)
+    rules[0] = (texts["evidence"], texts["claim"], probs(0.0, 0.75))
+    finding, _ = verdict(scripted_model, sentences, rules)
+    assert (finding.label, finding.view, round(finding.confidence, 5)) == ("entailment", "sentence", 0.75)
+
+
+def test_a_label_that_is_not_its_predictions_top_is_neutral(scripted_model, sentences, texts):
+    finding, _ = verdict(scripted_model, sentences, [
+        (texts["claim"], texts["evidence"], probs(0.45, 0.05, 0.5)),
+        (texts["evidence"], texts["claim"], probs(0.1, 0.3, 0.6)),
+    ])
+    assert (finding.label, finding.view) == ("neutral", "sentence")
+    assert finding.confidence == pytest.approx(0.6)  # the forward whole-sentence prediction's neutral
+    assert finding.probabilities == pytest.approx(probs(0.1, 0.3, 0.6))
+
+
+def test_check_reports_what_the_model_decides(scripted_model):
+    """The whole pipeline (segmenting, frames, embedding, pairing, filtering) around a scripted
+    verdict: the seed scenario comes out as "contradiction, 0.9" with both speakers named."""
+    from nli_check.embed import Embedder
+
+    model = scripted_model([("no evidence of withdrawal", "Moscow was withdrawing", probs(0.9, 0.02))])
+    draft = Document("draft.txt", f"{CLAIM} The harvest was good this year.")
+    wire = Document("wire.txt", f"Bananas are a good source of potassium. {EVIDENCE}")
+    settings = {"model": model, "embedder": Embedder(device="cpu"), "device": "cpu", "min_similarity": 0.3}
+    result = check([draft], [wire], **settings)
+    assert result.pairs_compared == 1  # the unrelated sentences are not paired
+    [finding] = result.contradictions
+    assert (finding.claim.text, finding.evidence.text) == (CLAIM, EVIDENCE)
+    assert (finding.claim.speaker, finding.evidence.speaker) == ("Moscow", "Ben Wallace")
+    assert (finding.view, round(finding.confidence, 5)) == ("content", 0.9)
+    assert result.findings == [finding]
+    assert check([draft], [wire], **settings, threshold=0.95).findings == []
+    assert check([draft], [wire], **settings, show="support").findings == []
