@@ -76,9 +76,15 @@ PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
 PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|extra|"
                           r"additional|so far|latest|remaining|still)\b", re.I)
 #: Words with which news copy brings in another event than the one it reports.
-OTHER_EVENT = re.compile(r"\b(last year's|last season|a year earlier|the year before|in a separate \w+|separately|"
-                         r"neighbouring|rival|the reverse fixture|a previous|the previous|previously|earlier this year|"
-                         r"the last time|last time)\b", re.I)
+OTHER_EVENT = re.compile(
+    r"\b(last year's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
+    r"a year earlier|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
+    r"a previous|the previous|previously|earlier this year|the last time|last time|"
+    r"the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
+    r"(?:rise|increase|cut|fall|election|vote|race|match|game|meeting|time|season|strike|truce|ceasefire)|"
+    r"a smaller|a larger|a bigger|a similar|another)\b",
+    re.I,
+)
 #: Capitalised words that are not names.
 _NOT_NAMES = set(WEEKDAYS) | set(MONTHS) | {
     "the", "a", "an", "in", "on", "at", "by", "for", "of", "to", "and", "but", "or", "as", "after",
@@ -121,7 +127,7 @@ _QUARTER = re.compile(r"\b(?P<q>first|second|third|fourth)[\s-]+quarter\b|\b(?P<
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]*[a-zA-Z]")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?\s?[ap]\.?m\b\.?", re.I)
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
-_CHANGE_BEFORE = re.compile(r"\b(?:by|from|rose|fell|grew|dropped|climbed|declined|jumped|slipped|increased|"
+_CHANGE_BEFORE = re.compile(r"\b(?:by|from|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|increased|"
                             r"decreased|up|down|rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
                             r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
 _SKIP_NOUN = {"of", "the", "a", "an", "new", "more", "extra", "additional", "other", "full-time", "part-time",
@@ -207,14 +213,19 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _rounding(surface: str, value: float) -> float:
-    """Half the step of the last significant digit: "18,400" stands for 18,350–18,450."""
+def _rounding(surface: str, scale: float = 1.0) -> float:
+    """Half the step of the last digit written, at most a twentieth of the value: "18,400"
+    stands for 18,350-18,450, "£2m" for £1.9m-£2.1m, "1,000" for 950-1,050."""
     digits = surface.replace(",", "")
+    value = _number(digits) or 0.0
     if "." in digits:
-        return 0.5 * 10 ** -len(digits.split(".")[1])
-    zeros = len(digits) - len(digits.rstrip("0"))
-    # "1,000" is a round figure, not 500-1,500: at most a tenth either way.
-    return min(0.5 * 10 ** min(zeros, MAX_DIGITS), 0.1 * value) if zeros and value else 0.5
+        step = 0.5 * 10 ** -len(digits.split(".")[1])
+    else:
+        zeros = len(digits) - len(digits.rstrip("0")) if value else 0
+        step = 0.5 * 10 ** min(zeros, MAX_DIGITS)
+    if scale == 1.0 and step <= 0.5:
+        return step
+    return min(step * scale, max(0.05 * value * scale, 0.5))
 
 
 _DIGIT_SCALE = re.compile(r"(\d)\s?(thousand|million|billion|trillion)\b", re.I)
@@ -364,11 +375,11 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         return end, None  # a year: read as a date
     if before.lower().rstrip().endswith("between") and top is None:
         return end, None
-    step = _rounding(num, value) * scale
+    step = _rounding(num, scale)
     value *= scale
     low, high = value - step, value + step
     if top is not None and _number(top[0]) * top[1] > value:
-        high = _number(top[0]) * top[1] + _rounding(top[0], _number(top[0])) * top[1]
+        high = _number(top[0]) * top[1] + _rounding(top[0], top[1])
     hedge = _HEDGE_BEFORE.search(before)
     if hedge:
         lo_f, hi_f = HEDGES[hedge.group(1).lower()]

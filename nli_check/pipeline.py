@@ -176,7 +176,9 @@ def classify_pairs(
 
     - different events (another place, organisation, date or period): a contradiction
       becomes neutral;
-    - figures that agree ("a quarter" and "25%"): a contradiction becomes neutral;
+    - figures that agree ("a quarter" and "25%"), or that differ between sentences less than
+      :data:`FACT_MIN_SIMILARITY` similar (they measure different things: profit and
+      spending): a contradiction becomes neutral;
     - incompatible figures or dates of one event, in sentences at least
       :data:`FACT_MIN_SIMILARITY` similar: a contradiction, with confidence at least
       :data:`FACT_CONFIDENCE`.
@@ -218,7 +220,9 @@ def classify_pairs(
         reason = None
         if comparison is not None:
             reason = comparison.reason
-            if comparison.kind in ("different-event", "agree") and label == CONTRADICTION:
+            # Figures or dates that differ between sentences this unlike measure different things.
+            different = comparison.kind == "conflict" and similarity < FACT_MIN_SIMILARITY
+            if (comparison.kind in ("different-event", "agree") or different) and label == CONTRADICTION:
                 label, view, row = NEUTRAL, both[0][0], both[0][1]
                 confidence = float(row[n_col])
             elif comparison.kind == "conflict" and similarity >= FACT_MIN_SIMILARITY:
