@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Archive": "nli_check.archive",
+    "ArchiveFilter": "nli_check.archive",
     "NLIModel": "nli_check.nli",
     "NLIResult": "nli_check.nli",
     "NLICheckError": "nli_check.errors",
@@ -35,6 +37,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from nli_check.archive import Archive, ArchiveFilter  # noqa: F401
     from nli_check.errors import NLICheckError  # noqa: F401
     from nli_check.nli import NLIModel, NLIResult  # noqa: F401
     from nli_check.types import CheckResult, CheckSettings, Document, Finding, Sentence  # noqa: F401

@@ -318,6 +318,8 @@ def check(
     show_progress: bool = False,
     backend: str = "auto",
     quantize: str | None = "auto",
+    archive=None,
+    archive_filter=None,
 ) -> CheckResult:
     """Find the claims that the evidence contradicts (or supports).
 
@@ -339,13 +341,18 @@ def check(
     ``auto``) choose how the models loaded here run (``quantize`` applies to the NLI model
     only; the embedder follows ``backend``); ``auto`` is the fastest mode that kept
     accuracy (:func:`nli_check.nli.default_mode`). Models load once per process.
+
+    ``archive`` is an index folder written by ``nli-check index`` (or an
+    :class:`~nli_check.archive.Archive`): each claim is also paired with the archive's most
+    similar sentences, kept by ``archive_filter`` (an :class:`~nli_check.archive.ArchiveFilter`:
+    dates, sources). Archive sentences and ``evidence`` files are evidence alike.
     """
     from nli_check.pairing import candidate_pairs, same_sentence_mask
     from nli_check.verdicts import claim_verdicts
 
     _validate(top_k, min_similarity, threshold, show, batch_size)
     claim_docs = load_documents(claims, encoding=encoding, role="claim")
-    all_vs_all = evidence is None
+    all_vs_all = evidence is None and archive is None
     if all_vs_all:
         if len(claim_docs) < 2:
             raise NLICheckError(
@@ -353,13 +360,15 @@ def check(
                 "or two or more documents to check against each other"
             )
         evidence_docs = claim_docs
+    elif evidence is None:
+        evidence_docs = []
     else:
         evidence_docs = load_documents(evidence, encoding=encoding, role="evidence")
 
     claim_sentences, evidence_sentences = _segment_all(claim_docs, None if all_vs_all else evidence_docs,
                                                        show_progress)
     for docs, sentences in ((claim_docs, claim_sentences), (evidence_docs, evidence_sentences)):
-        if not sentences:  # pragma: no cover - empty documents are refused when read
+        if docs and not sentences:  # pragma: no cover - empty documents are refused when read
             raise NLICheckError(f"no sentences found in {', '.join(d.name for d in docs)}")
     logger.info(
         "Read %d claim sentence(s) from %d document(s) and %d evidence sentence(s) from %d document(s)",
@@ -372,6 +381,13 @@ def check(
             LARGE_INPUT_SENTENCES,
         )
 
+    opened = None
+    if archive is not None:
+        from nli_check.archive import open_archive
+
+        archive, opened = open_archive(archive, embedder=embedder, device=device, backend=backend,
+                                       batch_size=batch_size)
+        embedder = archive.embedder  # the index's own embedder, checked against the index
     embedder = _load_embedder(embedder, device, batch_size, backend)
     nli = _load_model(model, device, backend, quantize)
 
@@ -383,14 +399,27 @@ def check(
     else:
         evidence_views = _embed_views(embedder, evidence_sentences, show_progress)
         exclude = same_sentence_mask(claim_sentences, evidence_sentences)
-    pairs = _merge_views(
-        [
-            candidate_pairs(c, e, top_k=top_k, min_similarity=min_similarity, exclude=exclude)
-            for c in claim_views
-            for e in evidence_views
-        ],
-        top_k,
-    )
+    pair_lists = [
+        candidate_pairs(c, e, top_k=top_k, min_similarity=min_similarity, exclude=exclude)
+        for c in claim_views
+        for e in evidence_views
+    ] if evidence_sentences else []
+    archive_info = None
+    if archive is not None:
+        from nli_check.archive import archive_evidence
+
+        try:
+            found, archive_pairs, archive_docs, archive_info = archive_evidence(
+                archive, claim_sentences, claim_views, top_k=top_k, min_similarity=min_similarity,
+                archive_filter=archive_filter, offset=len(evidence_sentences),
+            )
+        finally:
+            if opened is not None:
+                opened.close()
+        evidence_sentences = evidence_sentences + found
+        evidence_docs = evidence_docs + archive_docs
+        pair_lists.extend(archive_pairs)
+    pairs = _merge_views(pair_lists, top_k) if len(pair_lists) != 1 else pair_lists[0]
     # Each claim's own top-k pairs decide its verdict (in both directions where every
     # document is checked against every other); the findings list each pair once.
     verdict_pairs = pairs + [(j, i, sim) for i, j, sim in pairs] if all_vs_all else pairs
@@ -427,6 +456,7 @@ def check(
         min_similarity=float(min_similarity),
         threshold=float(threshold),
         show=show,
+        archive=archive_info,
     )
     sentences = claim_sentences if all_vs_all else claim_sentences + evidence_sentences
     return CheckResult(

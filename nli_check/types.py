@@ -27,6 +27,10 @@ class Sentence:
     cue: str | None = None
     content: str | None = None
     polarity: int = 1
+    #: For a sentence of an indexed archive: its article's id, source (outlet) and date.
+    article_id: str | None = None
+    source_name: str | None = None
+    date: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,6 +82,8 @@ class CheckSettings:
     min_similarity: float
     threshold: float
     show: str
+    #: The archive searched with ``check --archive``: folder, generation, size and filters.
+    archive: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,6 +16,7 @@ import click
 #: command name -> (module, function name, one-line help shown by ``nli-check --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("nli_check.cli.check", "check", "Find claims that the evidence contradicts or supports."),
+    "index": ("nli_check.cli.index", "index", "Index an archive's sentences for check --archive."),
     "scan": ("nli_check.cli.scan", "scan", "Mine contradictions across a news archive."),
     "train": ("nli_check.cli.train", "train", "Fine-tune an NLI model on labelled pairs."),
     "eval": ("nli_check.cli.evaluate", "eval_command", "Score an NLI model on labelled sets."),

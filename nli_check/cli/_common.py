@@ -18,7 +18,8 @@ from nli_check.errors import NLICheckError
 def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("httpx", "urllib3", "filelock", "datasets", "sentence_transformers", "transformers"):
+    for noisy in ("httpx", "urllib3", "filelock", "datasets", "sentence_transformers", "transformers",
+                  "faiss"):
         logging.getLogger(noisy).setLevel(logging.ERROR if verbose < 2 else logging.INFO)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:

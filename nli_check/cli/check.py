@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from nli_check.cli._archive import archive_arguments, archive_options
 from nli_check.cli._common import show_progress, user_errors, write_atomic
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 @click.option("-e", "--evidence", multiple=True, metavar="PATH",
               help="Evidence file or directory of .txt/.md files (repeatable). "
                    "Without it, every CLAIMS document is checked against every other.")
+@archive_options
 @click.option("--model", metavar="DIR|HUB_ID", default=None,
               help="NLI model: a local Hugging Face model directory or hub id. "
                    "[default: the shipped nli-minilm-l6]")
@@ -55,7 +57,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
           device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float,
           show: str, fmt: str, per: str,
-          output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool) -> None:
+          output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool,
+          **archive_opts) -> None:
     """Find claims that the evidence contradicts or supports.
 
     CLAIMS are files, directories of .txt/.md files, or - for standard input.
@@ -70,6 +73,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
         cat draft.txt | nli-check check - -e wire.txt --format json
         nli-check check seeds/draft.txt -e seeds/sources --show all -o report.md -f markdown
         nli-check check draft.txt -e sources/ --backend onnx --quantize int8
+        nli-check check draft.txt --archive news-index/ --since 2022-01-01 --source Reuters
 
     \b
     Exit codes:
@@ -89,6 +93,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
         result = run_check(
             list(claims),
             list(evidence) if evidence else None,
+            **archive_arguments(archive_opts),
             model=model,
             top_k=top_k,
             min_similarity=min_similarity,

@@ -10,7 +10,7 @@ COLUMNS = (
     "label", "confidence", "similarity", "view", "reason",
     "claim", "claim_source", "claim_start", "claim_end", "claim_speaker", "claim_cue",
     "evidence", "evidence_source", "evidence_start", "evidence_end", "evidence_speaker",
-    "evidence_cue",
+    "evidence_cue", "evidence_article_id", "evidence_source_name", "evidence_date",
 ) + tuple(f"p_{name}" for name in LABELS)
 
 #: How labels are named to a reader.
@@ -32,6 +32,9 @@ def flat(finding: Finding) -> dict:
         row[f"{prefix}_end"] = sentence.end
         row[f"{prefix}_speaker"] = sentence.speaker
         row[f"{prefix}_cue"] = sentence.cue
+    row["evidence_article_id"] = finding.evidence.article_id
+    row["evidence_source_name"] = finding.evidence.source_name
+    row["evidence_date"] = finding.evidence.date
     for name in LABELS:
         row[f"p_{name}"] = round(finding.probabilities.get(name, 0.0), 4)
     return row
@@ -63,6 +66,15 @@ def summary_line(result: CheckResult) -> str:
         f"(show={result.settings.show}, threshold={result.settings.threshold:g}, "
         f"model={result.settings.model})"
     )
+
+
+def published(sentence: Sentence) -> str:
+    """"article a0000022, Coastal Times, 2024-05-21" for an archive sentence, else ""."""
+    if sentence.article_id is None:
+        return ""
+    parts = [f"article {sentence.article_id}"]
+    parts += [x for x in (sentence.source_name, sentence.date) if x]
+    return ", ".join(parts)
 
 
 def who(sentence: Sentence) -> str:

@@ -332,6 +332,12 @@ def _finding(finding: Finding, ev: _Item) -> str:
     conf = _unit(finding.confidence)
     evidence = finding.evidence
     meta = [f'<span class="src"><bdi>{_esc_text(evidence.source)}</bdi></span>']
+    if evidence.article_id is not None:  # an archive sentence: its article, outlet and date
+        meta = [f'<span class="src">article <bdi>{_esc_text(evidence.article_id)}</bdi></span>']
+        if evidence.source_name:
+            meta.append(f'<span class="outlet"><bdi>{_esc_text(evidence.source_name)}</bdi></span>')
+        if evidence.date:
+            meta.append(f'<time class="date" datetime="{esc(evidence.date)}">{_esc_text(evidence.date)}</time>')
     speaker = _speaker_line(evidence)
     if speaker:
         meta.append(speaker)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from nli_check.report._fields import LABEL_NAMES, claim_key, summary_line, verdict_line, verdicts_by_claim
+from nli_check.report._fields import (
+    LABEL_NAMES,
+    claim_key,
+    published,
+    summary_line,
+    verdict_line,
+    verdicts_by_claim,
+)
 from nli_check.types import CheckResult, ClaimVerdict, Sentence
 
 
@@ -15,6 +22,8 @@ def _cell(text: str) -> str:
 
 def _sentence(sentence: Sentence) -> str:
     where = f"{sentence.source}:{sentence.start}-{sentence.end}"
+    if sentence.article_id is not None:
+        where = published(sentence)
     speaker = f" — *{_cell(sentence.speaker)}* ({_cell(sentence.cue)})" if sentence.speaker else ""
     return f"{_cell(sentence.text)}<br>`{_cell(where).replace(chr(92), '')}`{speaker}"
 

@@ -7,7 +7,7 @@ import re
 import shutil
 import textwrap
 
-from nli_check.report._fields import LABEL_NAMES, summary_line, verdict_line
+from nli_check.report._fields import LABEL_NAMES, published, summary_line, verdict_line
 from nli_check.types import CheckResult, ClaimVerdict, Finding, Sentence
 
 _HEAD = ("#", "label", "conf", "sim", "claim", "evidence")
@@ -26,6 +26,8 @@ def _path(source: str) -> str:
 
 
 def _where(sentence: Sentence) -> str:
+    if sentence.article_id is not None:  # an archive sentence: where and when it was published
+        return f"[{published(sentence)}]"
     return f"[{_path(sentence.source)}:{sentence.start}-{sentence.end}]"
 
 

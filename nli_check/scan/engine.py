@@ -109,6 +109,19 @@ class ScanRun:
         self.show_progress = show_progress
         self.timer = Timer()
         self.started = time.perf_counter()
+        self.index = _open_index(config)
+        if self.index is not None:  # an index folder: its sentences and embeddings, read as they are
+            self.archive_hash = self.index.fingerprint
+            self.settings = config.result_settings(self.archive_hash)
+            self.output = OutputDir(
+                config.output, self.settings, output_format=config.output_format,
+                overwrite=config.overwrite,
+            )
+            self.store = self.index.store
+            self.store_reused = True
+            self._model = None
+            self._embedder = None
+            return
         archive_files(config.archives)  # fail fast on a missing or unknown archive
         with self.timer.stage("hash", "files") as entry:
             self.archive_hash = archive_fingerprint(config.archives)
@@ -393,6 +406,15 @@ def scan(config: ScanConfig, *, show_progress: bool = False) -> dict:
     run.classify_local(pairs)
     device = str(run._model.device) if run._model is not None else None
     return run.finish(pairs, "local", device)
+
+
+def _open_index(config: ScanConfig):
+    """The current generation of an index folder given as the archive (``None`` for files)."""
+    from nli_check.archive import is_index, open_for_scan
+
+    if len(config.archives) != 1 or not is_index(config.archives[0]):
+        return None
+    return open_for_scan(config.archives[0], config.embedding_model)
 
 
 def group_copies(source: Path, text: np.ndarray, target: Path) -> None:

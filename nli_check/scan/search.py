@@ -75,22 +75,29 @@ def allowed(
     rows: np.ndarray, cols: np.ndarray, filters: dict[str, np.ndarray], settings: SearchSettings
 ) -> np.ndarray:
     """Boolean matrix ``(len(rows), len(cols))``: may sentence ``rows[i]`` pair with ``cols[j]``?"""
-    ok = rows[:, None] != cols[None, :]
+    return allowed_pairs(rows[:, None], cols[None, :], filters, settings)
+
+
+def allowed_pairs(
+    rows: np.ndarray, cols: np.ndarray, filters: dict[str, np.ndarray], settings: SearchSettings
+) -> np.ndarray:
+    """May sentence ``rows[...]`` pair with ``cols[...]``? Element-wise, with broadcasting."""
+    ok = rows != cols
     if "text" in filters:  # the same words (copies of one sentence) are never a pair
         text = filters["text"]
-        ok &= text[rows][:, None] != text[cols][None, :]
+        ok = ok & (text[rows] != text[cols])
     article = filters["article"]
     if not settings.within_articles:
-        ok &= article[rows][:, None] != article[cols][None, :]
+        ok &= article[rows] != article[cols]
     if settings.across_sources_only:
         # Articles without a source share the "unknown" source, and are not paired together.
         source = filters["source"]
-        ok &= source[rows][:, None] != source[cols][None, :]
+        ok &= source[rows] != source[cols]
     if settings.date_window is not None:
         day = filters["day"]
         dr, dc = day[rows].astype(np.int64), day[cols].astype(np.int64)
-        ok &= (dr[:, None] != NO_DAY) & (dc[None, :] != NO_DAY)
-        ok &= np.abs(dr[:, None] - dc[None, :]) <= settings.date_window
+        ok &= (dr != NO_DAY) & (dc != NO_DAY)
+        ok &= np.abs(dr - dc) <= settings.date_window
     return ok
 
 
@@ -171,16 +178,35 @@ def neighbours(
 
 
 def _exact_block(embeddings, filters, settings, rows, db_block):
-    n = embeddings.shape[0]
-    k = settings.top_k
     query = np.asarray(embeddings[rows[0] : rows[-1] + 1], dtype=np.float32)
-    best_idx = np.full((len(rows), k), -1, dtype=np.int64)
-    best_sim = np.full((len(rows), k), -np.inf, dtype=np.float32)
+    return exact_top_k(
+        query,
+        embeddings,
+        settings.top_k,
+        settings.min_similarity,
+        lambda cols: allowed(rows, cols, filters, settings),
+        db_block=db_block,
+    )
+
+
+def exact_top_k(query, embeddings, k, min_similarity, allow=None, *, db_block: int = 16384):
+    """Exact top-``k`` rows of ``embeddings`` for each row of ``query`` by inner product.
+
+    ``allow(cols)`` (optional) says which database rows each query may take: a boolean
+    ``(len(query), len(cols))`` matrix, or a ``(len(cols),)`` vector for all queries alike.
+    Returns ``(ids, sims)`` of shape ``(len(query), k)``, best first (ties: lower id), missing
+    neighbours ``-1`` with similarity ``-inf``.
+    """
+    n = embeddings.shape[0]
+    best_idx = np.full((len(query), k), -1, dtype=np.int64)
+    best_sim = np.full((len(query), k), -np.inf, dtype=np.float32)
     for c0 in range(0, n, db_block):
         c1 = min(n, c0 + db_block)
         cols = np.arange(c0, c1)
         sim = query @ np.asarray(embeddings[c0:c1], dtype=np.float32).T
-        ok = allowed(rows, cols, filters, settings) & (sim >= settings.min_similarity)
+        ok = sim >= min_similarity
+        if allow is not None:
+            ok &= allow(cols)
         sim = np.where(ok, sim, -np.inf).astype(np.float32)
         kk = min(k, c1 - c0)
         part = (
@@ -200,6 +226,17 @@ def _ivf_index(embeddings, settings, workdir: Path):
     path = workdir / "index.faiss"
     if path.exists():
         return faiss.read_index(str(path))
+    index = build_ivf_index(embeddings, settings.nprobe)
+    tmp = workdir / f".index.faiss.{os.getpid()}.tmp"
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, path)
+    return index
+
+
+def build_ivf_index(embeddings, nprobe: int = 32):
+    """A faiss IVF index with 8-bit scalar quantisation over ``embeddings`` (inner product)."""
+    import faiss
+
     n, d = embeddings.shape
     nlist = int(max(1, min(65536, 4 * math.sqrt(n), n // 39)))
     sample_size = min(n, max(nlist * 40, 20_000), 200_000)
@@ -213,19 +250,29 @@ def _ivf_index(embeddings, settings, workdir: Path):
     index.train(sample)
     for r0 in range(0, n, 65536):
         index.add(np.ascontiguousarray(embeddings[r0 : r0 + 65536], dtype=np.float32))
-    index.nprobe = min(settings.nprobe, nlist)
-    tmp = workdir / f".index.faiss.{os.getpid()}.tmp"
-    faiss.write_index(index, str(tmp))
-    os.replace(tmp, path)
+    index.nprobe = min(nprobe, nlist)
     return index
 
 
 def _ivf_block(index, embeddings, filters, settings, rows):
     n = embeddings.shape[0]
-    k = settings.top_k
-    oversample = min(n, max(4 * k, k + 32))
     query = np.ascontiguousarray(embeddings[rows[0] : rows[-1] + 1], dtype=np.float32)
-    _, cand = index.search(query, oversample)
+    return ivf_top_k(
+        index,
+        query,
+        embeddings,
+        settings.top_k,
+        settings.min_similarity,
+        lambda cand: allowed_pairs(rows[:, None], cand, filters, settings),
+        oversample=min(n, max(4 * settings.top_k, settings.top_k + 32)),
+    )
+
+
+def ivf_top_k(index, query, embeddings, k, min_similarity, allow=None, *, oversample: int):
+    """Top-``k`` rows of ``embeddings`` for each query, proposed by a faiss ``index``
+    (``oversample`` candidates each), filtered by ``allow(candidates) -> bool`` (same shape)
+    and re-scored exactly. Same return as :func:`exact_top_k`."""
+    _, cand = index.search(np.ascontiguousarray(query, dtype=np.float32), oversample)
     valid = cand >= 0
     safe = np.where(valid, cand, 0)
     # Exact similarities for the proposals, so values do not depend on the quantisation.
@@ -233,13 +280,13 @@ def _ivf_block(index, embeddings, filters, settings, rows):
     vectors = np.asarray(embeddings[flat], dtype=np.float32)
     position = np.searchsorted(flat, safe)
     sim = np.einsum("qd,qkd->qk", query, vectors[position])
-    ok = valid & (sim >= settings.min_similarity)
-    for r in range(len(rows)):
-        ok[r] &= allowed(rows[r : r + 1], safe[r], filters, settings)[0]
+    ok = valid & (sim >= min_similarity)
+    if allow is not None:
+        ok &= allow(safe)
     sim = np.where(ok, sim, -np.inf).astype(np.float32)
     idx = np.where(ok, safe, -1)
-    empty_i = np.full((len(rows), 0), -1, dtype=np.int64)
-    empty_s = np.full((len(rows), 0), -np.inf, dtype=np.float32)
+    empty_i = np.full((len(query), 0), -1, dtype=np.int64)
+    empty_s = np.full((len(query), 0), -np.inf, dtype=np.float32)
     top_i, top_s = _select(empty_i, empty_s, idx, sim, k)
     if top_i.shape[1] < k:
         pad = k - top_i.shape[1]

@@ -277,6 +277,8 @@ class Store:
         import pyarrow as pa
 
         n, d = self.num_sentences, int(self.state["dimension"])
+        base_shards = int(self.state.get("base", {}).get("shards", 0))
+        base = np.load(self.path / "base-embeddings.npy", mmap_mode="r") if base_shards else None
         tmp = self.path / ".embeddings.npy.tmp"
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, d))
         article = np.lib.format.open_memmap(
@@ -294,7 +296,10 @@ class Store:
         codes: dict[str, int] = {}
         row = 0
         for shard in range(self.next_shard):
-            vectors = np.load(self.shard_path(shard, "npy"), mmap_mode="r")
+            if shard < base_shards:  # adopted from a previous store: embedded there
+                vectors = base[row : row + self.state["shards"][shard]["sentences"]]
+            else:
+                vectors = np.load(self.shard_path(shard, "npy"), mmap_mode="r")
             with pa.memory_map(str(self.shard_path(shard, "arrow"))) as source_file:
                 table = pa.ipc.open_file(source_file).read_all()
             count = len(table)
@@ -319,6 +324,24 @@ class Store:
         for shard in range(self.next_shard):
             with contextlib.suppress(OSError):
                 self.shard_path(shard, "npy").unlink()
+        del base
+        with contextlib.suppress(OSError):
+            (self.path / "base-embeddings.npy").unlink()
+
+    def adopt(self, previous: Store) -> None:
+        """Start this empty store with every shard of the finalised store ``previous``: its
+        sentence files are hard-linked (copied where links are not possible) and its
+        embeddings are read from its ``embeddings.npy`` at :meth:`finalize`, never recomputed.
+        Records and sentences of shards committed afterwards are numbered after them."""
+        if self.next_shard or not previous.complete:
+            raise RuntimeError("adopt() needs an empty store and a finalised previous store")
+        for shard in range(previous.next_shard):
+            link_or_copy(previous.shard_path(shard, "arrow"), self.shard_path(shard, "arrow"))
+        link_or_copy(previous.path / "embeddings.npy", self.path / "base-embeddings.npy")
+        for name in ("shards", "records", "sentences", "dimension"):
+            self.state[name] = json.loads(json.dumps(previous.state[name]))
+        self.state["base"] = {"shards": previous.next_shard, "sentences": previous.num_sentences}
+        self._save_state()
 
     # ----------------------------------------------------------------- reading
     @property
@@ -382,6 +405,18 @@ class Store:
     def close(self) -> None:
         self._tables = None
         self._embeddings = None
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy across file systems), replacing it."""
+    tmp = _tmp_path(target)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
 
 
 def clear_store(path: Path) -> None:
