@@ -127,7 +127,8 @@ _QUARTER = re.compile(r"\b(?P<q>first|second|third|fourth)[\s-]+quarter\b|\b(?P<
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]*[a-zA-Z]")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?\s?[ap]\.?m\b\.?", re.I)
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
-_CHANGE_BEFORE = re.compile(r"\b(?:by|from|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|increased|"
+_CHANGE_BEFORE = re.compile(r"\b(?:by|from|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
+                            r"increased|"
                             r"decreased|up|down|rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
                             r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
 _SKIP_NOUN = {"of", "the", "a", "an", "new", "more", "extra", "additional", "other", "full-time", "part-time",
