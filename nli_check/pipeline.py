@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
-from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL
+from nli_check.labels import CONTRADICTION, DEFAULT_THRESHOLD, ENTAILMENT, LABELS, NEUTRAL
 from nli_check.types import CheckResult, CheckSettings, Document, Finding, Sentence
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,9 @@ def classify_pairs(
 
     Every view (:func:`_views`) is put to the model in both directions. Contradiction is
     symmetric, so both directions must agree: a view's contradiction score is the mean of its
-    two directions' probabilities, and the pair's is the best view's. Entailment is
+    two directions' probabilities, and the pair's is the best view's. A dispute (one sentence
+    denies what the other asserts, compared as "There is no evidence that P" against P) takes
+    its stronger direction instead. Entailment is
     directional: only premise = evidence, hypothesis = claim counts. The model's verdict is the
     more probable of the two, when that label is also the top label of the prediction it came
     from; otherwise the pair is neutral. Then the facts of the two sentences
@@ -205,8 +207,11 @@ def classify_pairs(
 
     findings = []
     for (claim_index, evidence_index, similarity), entries in zip(pairs, plan):
-        # Both directions of each view, averaged; the view that contradicts most.
-        both = [(view, (probs[f] + probs[r]) / 2, probs[f]) for view, f, r in entries]
+        # Both directions of each view, averaged (a restated denial: its stronger direction);
+        # the view that contradicts most.
+        dispute = claims[claim_index].polarity != evidence[evidence_index].polarity
+        both = [(view, _directions(probs[f], probs[r], c_col, stronger=dispute and view == "content"), probs[f])
+                for view, f, r in entries]
         c_view, c_probs, _ = max(both, key=lambda t: t[1][c_col])
         e_view, _, e_probs = max(both, key=lambda t: t[2][e_col])
         if c_probs[c_col] >= e_probs[e_col] and int(np.argmax(c_probs)) == c_col:
@@ -241,6 +246,15 @@ def classify_pairs(
             )
         )
     return findings
+
+
+def _directions(forward: np.ndarray, reverse: np.ndarray, c_col: int, *, stronger: bool) -> np.ndarray:
+    """One prediction for a view from its two directions: their mean, or the one that
+    contradicts more when ``stronger`` (a denial restated as "There is no evidence that P",
+    against P: the frame the model was trained on, in the order it was trained on)."""
+    if stronger:
+        return forward if forward[c_col] >= reverse[c_col] else reverse
+    return (forward + reverse) / 2
 
 
 class _Facts:
@@ -310,7 +324,7 @@ def check(
     embedder=None,
     top_k: int = 5,
     min_similarity: float = 0.4,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     show: str = "contradiction",
     device: str = "auto",
     batch_size: int = 64,

@@ -9,6 +9,7 @@ import click
 
 from nli_check.cli._archive import archive_arguments, archive_options
 from nli_check.cli._common import show_progress, user_errors, write_atomic
+from nli_check.labels import DEFAULT_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,9 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Evidence sentences compared with each claim.")
 @click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.4, show_default=True,
               help="Cosine similarity floor for pairing a claim with evidence.")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
-              help="Minimum confidence (a probability) of a reported finding.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=DEFAULT_THRESHOLD, show_default=True,
+              help="Minimum confidence of a reported finding: about the share of findings at that "
+                   "confidence that are real.")
 @click.option("--show", type=click.Choice(["contradiction", "support", "all"]),
               default="contradiction", show_default=True,
               help="Which findings to report; 'all' includes support and neutral pairs.")

@@ -7,6 +7,7 @@ import logging
 import click
 
 from nli_check.cli._common import show_progress, user_errors
+from nli_check.labels import DEFAULT_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0),
-    default=0.5,
+    default=DEFAULT_THRESHOLD,
     show_default=True,
     help="Minimum contradiction confidence of a reported conflict.",
 )
