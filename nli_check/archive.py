@@ -57,6 +57,8 @@ MANIFEST = "index.json"
 READERS_LOCK = ".readers.lock"
 WRITER_LOCK = ".writer.lock"
 _EPOCH = date(1970, 1, 1)
+#: Smaller archives get no faiss index (searches below ``Archive.exact_limit`` are exact anyway).
+IVF_MIN_SENTENCES = 1000
 #: Test hook: after committing this store shard, the build kills its own process (kill -9).
 KILL_AFTER_SHARD_ENV = "NLI_CHECK_INDEX_KILL_AFTER_SHARD"
 
@@ -497,9 +499,9 @@ class _Build:
         from nli_check.scan.search import build_ivf_index
 
         path = store.path / "index.faiss"
-        if path.exists():
-            return
         embeddings = store.embeddings
+        if path.exists() or len(embeddings) < IVF_MIN_SENTENCES:
+            return
         base_path = base.path / "index.faiss" if base is not None else None
         if base_path is not None and base_path.exists() and len(embeddings) <= 4 * _trained_on(base):
             index = faiss.read_index(str(base_path))
@@ -889,12 +891,13 @@ def archive_evidence(archive: Archive, claims: Sequence[Sentence], claim_views: 
 def open_for_scan(path: str | os.PathLike, embedding_model: str | None) -> _Generation:
     """The current generation of an index, for ``scan`` to read instead of an archive; refused
     when ``embedding_model`` (``None``: the default) is not the embedder that built it."""
-    from nli_check.models import minilm_path, resolve_model_name
+    from nli_check import models
 
     root = Path(path).expanduser()
     manifest, generation = _open_generation(root)
-    source = Path(str(minilm_path()) if embedding_model is None else resolve_model_name(embedding_model))
-    name = "all-MiniLM-L6-v2" if embedding_model is None else str(embedding_model)
+    default = getattr(models, "DEFAULT_EMBEDDER", models.MINILM)
+    name = default if embedding_model is None else str(embedding_model)
+    source = Path(models.resolve_model_name(name)).expanduser()
     used = {"name": name, "sha256": _folder_digest(source) if source.is_dir() else None,
             "dimension": manifest.get("embedder", {}).get("dimension")}
     try:

@@ -10,6 +10,13 @@ from nli_check.errors import NLICheckError
 logger = logging.getLogger(__name__)
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+#: What a device may be called, for messages.
+DEVICE_CHOICES = "auto, cpu, cuda or cuda:N"
+
+
+def valid_device(spec: str | None) -> bool:
+    """Whether ``spec`` names a device :func:`resolve_device` understands (present or not)."""
+    return bool(_DEVICE_RE.match((spec or "auto").strip().lower()))
 
 
 _ANNOUNCED: set[str] = set()

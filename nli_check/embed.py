@@ -196,8 +196,13 @@ class _SentenceTransformerEncoder:
     def __init__(self, source: str, device, local: bool) -> None:
         from sentence_transformers import SentenceTransformer
 
+        cache_only = local or _offline()
+        if not cache_only:
+            from nli_check.models import hub_reachable
+
+            cache_only = not hub_reachable()  # fail in seconds, not after the hub client's retries
         self.model = SentenceTransformer(
-            source, device=str(device), local_files_only=local or _offline(), trust_remote_code=False
+            source, device=str(device), local_files_only=cache_only, trust_remote_code=False
         )
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
@@ -223,9 +228,16 @@ def _load(source: str, device, backend: str):
         except NLICheckError:
             raise  # already says what to do (an unwritable ONNX cache, a missing onnxruntime)
         except (OSError, ValueError) as exc:
-            hint = "no such directory, and the hub is offline" if not local else str(exc).splitlines()[0]
+            from nli_check.models import OFFLINE_HINT
+
+            if local:
+                raise NLICheckError(
+                    f"cannot load embedding model {source!r} ({str(exc).splitlines()[0]}): "
+                    "give a local sentence-transformers directory"
+                ) from exc
             raise NLICheckError(
-                f"cannot load embedding model {source!r} ({hint}): give a local sentence-transformers directory"
+                f"cannot load embedding model {source!r} (no such directory, and no copy from the hub): "
+                f"{OFFLINE_HINT}"
             ) from exc
         logger.debug("Loaded embedding model %s on %s (%s)", source, device, type(_CACHE[key]).__name__)
     return _CACHE[key]

@@ -57,3 +57,37 @@ def resolve_model_name(name: str | os.PathLike) -> str:
     if str(name) in {MINILM, f"sentence-transformers/{MINILM}"}:
         return str(minilm_path())
     return str(name)
+
+
+# ---------------------------------------------------------------------------- the hub
+#: Seconds to wait for the Hugging Face hub before calling it unreachable.
+HUB_TIMEOUT_S = 2.0
+#: How to run without a network, for messages.
+OFFLINE_HINT = (
+    "give a local model directory, or fetch the model where there is a network and run with "
+    "HF_HUB_OFFLINE=1 to use the copy in the hub cache"
+)
+_HUB_REACHABLE: dict[str, bool] = {}
+
+
+def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE asks that the hub never be contacted."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
+    """Whether the Hugging Face hub answers at all within ``timeout`` seconds (asked once per
+    process). Without a network the hub's own client retries for half a minute before it
+    gives up; this answers at once, so a hub id fails fast with a message that says what to do."""
+    from huggingface_hub import constants
+
+    endpoint = constants.ENDPOINT
+    if endpoint not in _HUB_REACHABLE:
+        from huggingface_hub.utils import get_session
+
+        try:
+            get_session().head(endpoint, timeout=timeout, follow_redirects=False)
+            _HUB_REACHABLE[endpoint] = True
+        except Exception:  # noqa: BLE001 - any failure to get an answer means unreachable
+            _HUB_REACHABLE[endpoint] = False
+    return _HUB_REACHABLE[endpoint]

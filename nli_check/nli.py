@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ BACKENDS = ("torch", "onnx")
 QUANTIZATIONS = ("int8", "none")
 #: ONNX opset of exported graphs (part of the cache key: a new opset exports again).
 ONNX_OPSET = 17
-ONNX_INSTALL_HINT = "pip install nli-check[onnx]"
+ONNX_INSTALL_HINT = "pip install onnxruntime onnx (both are dependencies of nli-check)"
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class NLIModel:
     model. Only safetensors weights are loaded and remote code is never run unless
     ``trust_remote_code=True``.
 
-    ``backend`` is ``torch`` or ``onnx`` (ONNX Runtime, CPU; needs ``pip install nli-check[onnx]``)
+    ``backend`` is ``torch`` or ``onnx`` (ONNX Runtime, CPU; installed with nli-check)
     and ``quantize`` is ``int8`` or ``None``; ``"auto"`` for either picks :func:`default_mode`.
     Labels, windowing and temperature are the same whatever the backend.
 
@@ -130,6 +131,13 @@ class NLIModel:
             source = str(path)
         elif local_files_only is None and _offline():
             local_files_only = True
+        unreachable = False
+        if not local and not local_files_only:
+            from nli_check.models import hub_reachable
+
+            if not hub_reachable():  # fail in seconds, not after the hub client's retries
+                logger.info("The Hugging Face hub is unreachable: looking for %s in the hub cache only", source)
+                local_files_only = unreachable = True
         if local_files_only is None:
             local_files_only = local
         self.name = source
@@ -139,10 +147,19 @@ class NLIModel:
         try:
             config = AutoConfig.from_pretrained(source, **load_kwargs)
         except (OSError, ValueError) as exc:
-            hint = (
-                "no such directory, and the hub is offline" if not local else "its config.json is unreadable"
-            )
-            raise NLICheckError(f"cannot load model {source!r} ({hint}): give a local model directory") from exc
+            from nli_check.models import OFFLINE_HINT
+
+            if local:
+                raise NLICheckError(
+                    f"cannot load model {source!r} (its config.json is unreadable): give a local model directory"
+                ) from exc
+            if unreachable:
+                why = "no such directory, the Hugging Face hub is unreachable, and the hub cache has no copy"
+            elif local_files_only:
+                why = "no such directory, and HF_HUB_OFFLINE is set but the hub cache has no copy"
+            else:
+                why = f"no such directory or hub model: {str(exc).splitlines()[0] if str(exc) else exc}"
+            raise NLICheckError(f"cannot load model {source!r} ({why}): {OFFLINE_HINT}") from exc
         self.label_index = map_model_labels(getattr(config, "id2label", None), source=f"model {source}")
         self.backend, self.quantize = resolve_mode(backend, quantize, self.device)
         if self.quantize == "int8" and self.device.type != "cpu":
@@ -404,7 +421,7 @@ CPU_DEFAULT_QUANTIZE: dict[str, str | None] = {"onnx": "int8", "torch": None}
 
 
 def onnxruntime_available() -> bool:
-    """Whether ONNX Runtime can be imported (the ``[onnx]`` extra is installed)."""
+    """Whether ONNX Runtime can be imported (a dependency of nli-check, but perhaps removed)."""
     import importlib.util
 
     try:
@@ -457,8 +474,8 @@ def _import_onnxruntime():
         import onnxruntime
     except ImportError:
         raise NLICheckError(
-            f"the onnx backend needs ONNX Runtime, which is not installed: {ONNX_INSTALL_HINT} "
-            "(or use --backend torch)"
+            f"the onnx backend needs ONNX Runtime, which is not installed: {ONNX_INSTALL_HINT}, "
+            "or use --backend torch"
         ) from None
     return onnxruntime
 
@@ -577,18 +594,40 @@ def _onnx_model(
             f"cannot create the ONNX cache {folder} ({exc.strerror}): "
             "set NLI_CHECK_CACHE to a writable folder"
         ) from exc
+    _announce_preparation(folder.parent)
     if not fp32.exists():
-        logger.info("Exporting %s to ONNX (once per model): %s", model_dir or "the model", fp32)
+        logger.debug("Exporting %s to ONNX (once per model): %s", model_dir or "the model", fp32)
         # Eager attention exports as plain ops, which ONNX Runtime fuses into its Attention kernel.
         _export_onnx(load_torch(attn_implementation="eager"), names, fp32, wrap=wrap, output=output)
     if quantize == "int8":
-        logger.info("Quantising the ONNX model to int8 (once per model): %s", int8)
+        logger.debug("Quantising the ONNX model to int8 (once per model): %s", int8)
         _quantize_onnx(fp32, int8)
     (folder / "source.json").write_text(
         json.dumps({"model": getattr(config, "_name_or_path", None) or model_dir, "inputs": names}) + "\n",
         encoding="utf-8",
     )
     return target
+
+
+_PREPARING_ANNOUNCED: list[bool] = []
+
+
+def _announce_preparation(cache: Path) -> None:
+    """One line, once per process, for the one-off ONNX export and quantisation."""
+    if not _PREPARING_ANNOUNCED:
+        _PREPARING_ANNOUNCED.append(True)
+        logger.info("Preparing the CPU model once, about 15 s (kept in %s for later runs)", cache)
+
+
+class _QuietQuantiser(logging.Filter):
+    """Drops the quantiser's own log records (one or more per tensor it leaves alone), which
+    ONNX Runtime writes to the root logger; -vv shows them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logger.isEnabledFor(logging.DEBUG):
+            return True
+        path = record.pathname.replace("\\", "/")
+        return "/onnxruntime/" not in path and "/onnx/" not in path
 
 
 def _export_onnx(model, names: list[str], path: Path, *, wrap=None, output: str = "logits") -> None:
@@ -647,14 +686,19 @@ def _quantize_onnx(source: Path, target: Path) -> None:
 
     pre = target.with_name(f"{target.name}.{os.getpid()}.pre.tmp")
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    quiet = _QuietQuantiser()
+    logging.root.addFilter(quiet)
     try:
-        quant_pre_process(str(source), str(pre), skip_symbolic_shape=True)
-        quantize_dynamic(
-            str(pre), str(tmp), weight_type=QuantType.QInt8, per_channel=QUANTIZE_PER_CHANNEL,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quant_pre_process(str(source), str(pre), skip_symbolic_shape=True)
+            quantize_dynamic(
+                str(pre), str(tmp), weight_type=QuantType.QInt8, per_channel=QUANTIZE_PER_CHANNEL,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
         os.replace(tmp, target)
     finally:
+        logging.root.removeFilter(quiet)
         pre.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
 

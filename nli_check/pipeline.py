@@ -280,7 +280,12 @@ class _Facts:
 
 
 # ---------------------------------------------------------------------------- check
-def _validate(top_k: int, min_similarity: float, threshold: float, show: str, batch_size: int) -> None:
+def _validate(top_k: int, min_similarity: float, threshold: float, show: str, batch_size: int,
+              device="auto") -> None:
+    from nli_check.devices import DEVICE_CHOICES, valid_device
+
+    if isinstance(device, str) and not valid_device(device):
+        raise NLICheckError(f"unknown device {device!r}: use {DEVICE_CHOICES}")
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
         raise NLICheckError(f"top-k must be a whole number of at least 1, got {top_k!r}")
     if not 0.0 <= float(min_similarity) <= 1.0:
@@ -364,7 +369,7 @@ def check(
     from nli_check.pairing import candidate_pairs, same_sentence_mask
     from nli_check.verdicts import claim_verdicts
 
-    _validate(top_k, min_similarity, threshold, show, batch_size)
+    _validate(top_k, min_similarity, threshold, show, batch_size, device)
     claim_docs = load_documents(claims, encoding=encoding, role="claim")
     all_vs_all = evidence is None and archive is None
     if all_vs_all:
@@ -395,6 +400,7 @@ def check(
             LARGE_INPUT_SENTENCES,
         )
 
+    nli = _load_model(model, device, backend, quantize)  # first: a bad --model fails before the embedder loads
     opened = None
     if archive is not None:
         from nli_check.archive import open_archive
@@ -403,7 +409,6 @@ def check(
                                        batch_size=batch_size)
         embedder = archive.embedder  # the index's own embedder, checked against the index
     embedder = _load_embedder(embedder, device, batch_size, backend)
-    nli = _load_model(model, device, backend, quantize)
 
     claim_views = _embed_views(embedder, claim_sentences, show_progress)
     if all_vs_all:

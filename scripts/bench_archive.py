@@ -58,9 +58,13 @@ def _peak_of(args: list[str]) -> dict:
     if timer is None:
         return _run(args)
     result = _run([timer, "-v", *args])
+    cpu = 0.0
     for line in result["stderr"].splitlines():
         if "Maximum resident set size" in line:
             result["peak_rss_mb"] = round(int(line.split(":")[1]) / 1024, 1)
+        if "User time (seconds)" in line or "System time (seconds)" in line:
+            cpu += float(line.split(":")[1])
+    result["cpu_seconds"] = round(cpu, 1)
     return result
 
 
@@ -76,14 +80,14 @@ def _make(size: int, path: Path, seed: int) -> dict:
     return {"path": str(path), "records": records}
 
 
-def step_archives(work: Path, results: dict) -> None:
-    main = _make(100_000, work / "archive-100k.jsonl", 13)
+def step_archives(work: Path, results: dict, sentences: int, append_records: int) -> None:
+    main = _make(sentences, work / f"archive-{sentences}.jsonl", 13)
     extra = work / "append-source.jsonl"
-    _make(12_000, extra, 29)
-    append = work / "append-1000.jsonl"
+    _make(max(12_000, 12 * append_records), extra, 29)
+    append = work / f"append-{append_records}.jsonl"
     with open(extra, encoding="utf-8") as src, open(append, "w", encoding="utf-8") as out:
         for n, line in enumerate(src):
-            if n == 1000:
+            if n == append_records:
                 break
             row = json.loads(line)
             row["id"] = f"new-{row['id']}"
@@ -94,25 +98,26 @@ def step_archives(work: Path, results: dict) -> None:
     from nli_check.text import segment
     from nli_check.types import Document
 
-    sentences = []
+    texts = []
     for line in open(queries_src, encoding="utf-8"):
         row = json.loads(line)
-        sentences.extend(s.text for s in segment(Document(name=row["id"], text=row["text"])))
+        texts.extend(s.text for s in segment(Document(name=row["id"], text=row["text"])))
     rng = random.Random(7)
-    rng.shuffle(sentences)
-    (work / "queries.json").write_text(json.dumps(sentences[:1000]))
-    (work / "draft.txt").write_text(" ".join(sentences[1000:1030]) + "\n", encoding="utf-8")
-    results["archives"] = {"archive": main, "append_records": 1000, "queries": 1000, "draft_sentences": 30}
+    rng.shuffle(texts)
+    (work / "queries.json").write_text(json.dumps(texts[:1000]))
+    (work / "draft.txt").write_text(" ".join(texts[1000:1030]) + "\n", encoding="utf-8")
+    results["archives"] = {"archive": main, "sentences_requested": sentences, "append_records": append_records,
+                           "queries": 1000, "draft_sentences": 30}
 
 
 def _index_summary(stdout: str) -> dict:
     return json.loads(stdout)
 
 
-def step_build(work: Path, results: dict, gpu_speedup: float) -> None:
-    index = work / "index-100k"
+def step_build(work: Path, results: dict, sentences: int, gpu_speedup: float) -> None:
+    index = work / f"index-{sentences}"
     shutil.rmtree(index, ignore_errors=True)
-    run = _peak_of(_cli("index", str(work / "archive-100k.jsonl"), "-o", str(index), "--json"))
+    run = _peak_of(_cli("index", str(work / f"archive-{sentences}.jsonl"), "-o", str(index), "--json"))
     summary = _index_summary(run["stdout"])
     embed_share = None
     profile = work / "build-profile.json"
@@ -127,10 +132,108 @@ def step_build(work: Path, results: dict, gpu_speedup: float) -> None:
         "sentences_per_second": round(summary["sentences"] / seconds, 1),
         "peak_rss_mb": run.get("peak_rss_mb"),
         "extrapolated_1m_sentences_seconds": round(per_sentence * 1_000_000, 0),
+        "cpu_seconds_per_1000_sentences": (round(1000 * run["cpu_seconds"] / summary["sentences"], 2)
+                                           if run.get("cpu_seconds") else None),
         "gpu_speedup_assumed": gpu_speedup,
         "extrapolated_1m_sentences_gpu_seconds": round(per_sentence * 1_000_000 / gpu_speedup, 0),
         "embed_share": embed_share,
+        "cpu_seconds": run.get("cpu_seconds"),
         "index_bytes": sum(p.stat().st_size for p in index.rglob("*") if p.is_file()),
+    }
+
+
+def step_check(work: Path, results: dict, sentences: int) -> None:
+    index, draft = work / f"index-{sentences}", work / "draft.txt"
+    args = _cli("check", str(draft), "--archive", str(index), "-f", "json", "-o", str(work / "report.json"))
+    _run(args)  # once, so model graphs exported on first use are on disk: "cold" is a new process
+    cold = [_peak_of(args) for _ in range(2)]
+    warm_script = (
+        "import json, sys, time\n"
+        "from nli_check import check\n"
+        "times, cpu = [], []\n"
+        "for _ in range(4):\n"
+        "    start, start_cpu = time.perf_counter(), time.process_time()\n"
+        "    result = check([sys.argv[1]], archive=sys.argv[2])\n"
+        "    times.append(time.perf_counter() - start)\n"
+        "    cpu.append(time.process_time() - start_cpu)\n"
+        "print(json.dumps({'seconds': times, 'cpu_seconds': cpu, 'claims': len(result.claims)}))\n"
+    )
+    warm = _peak_of([sys.executable, "-c", warm_script, str(draft), str(index)])
+    warm_out = json.loads(warm["stdout"])
+    times = warm_out["seconds"]
+    report = json.loads((work / "report.json").read_text())
+    results["check"] = {
+        "draft_sentences": warm_out["claims"],
+        "archive_sentences": report["settings"]["archive"]["sentences"],
+        "cold_seconds": [r["seconds"] for r in cold],
+        "cold_peak_rss_mb": max(r.get("peak_rss_mb") or 0 for r in cold),
+        "warm_seconds": [round(t, 2) for t in times[1:]],
+        "warm_cpu_seconds": [round(t, 2) for t in warm_out.get("cpu_seconds", [])[1:]],
+        "cold_cpu_seconds": [r.get("cpu_seconds") for r in cold],
+        "first_in_process_seconds": round(times[0], 2),
+        "warm_process_peak_rss_mb": warm.get("peak_rss_mb"),
+    }
+
+
+def _embeddings(work: Path, sentences: int):
+    """The index's embeddings (memory-mapped), or those its unfinished build committed."""
+    import numpy as np
+
+    index = work / f"index-{sentences}"
+    manifest = index / "index.json"
+    if manifest.exists():
+        current = json.loads(manifest.read_text())["current"]
+        return np.load(index / current / "embeddings.npy", mmap_mode="r"), True
+    parts = sorted(index.glob("gen-*/sentences/part-*.npy"))
+    return np.concatenate([np.load(p) for p in parts]), False
+
+
+def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
+    import numpy as np
+
+    from nli_check.embed import Embedder
+    from nli_check.scan.search import build_ivf_index, exact_top_k, ivf_top_k
+
+    queries = Embedder().embed(json.loads((work / "queries.json").read_text()))
+    embeddings, complete = _embeddings(work, sentences)
+    out = {"k": k, "queries": len(queries), "from_finished_index": complete}
+    for size in sorted({min(10_000, len(embeddings)), len(embeddings)}):
+        matrix = np.ascontiguousarray(embeddings[:size])
+        index = build_ivf_index(matrix)
+        exact, exact_sims = exact_top_k(queries, matrix, k, -1.0)
+        start = time.perf_counter()
+        approx, approx_sims = ivf_top_k(index, queries, matrix, k, -1.0, oversample=max(4 * k, k + 32))
+        seconds = time.perf_counter() - start
+        # A claim's top-k matches when its k similarities are exact search's: the same sentences,
+        # or copies of them (the synthetic archive repeats sentences word for word: ties).
+        same = np.all(np.abs(approx_sims - exact_sims) < 1e-5, axis=1)
+        same_ids = [set(a) == set(b) for a, b in zip(approx.tolist(), exact.tolist())]
+        recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx.tolist(), exact.tolist())])
+        out[str(size)] = {
+            "claims_with_exact_top_k": round(float(np.mean(same)), 4),
+            "claims_with_the_same_ids": round(float(np.mean(same_ids)), 4),
+            "recall_at_k": round(float(recall), 4),
+            "nlist": int(index.nlist),
+            "nprobe": int(index.nprobe),
+            "ivf_query_ms": round(1000 * seconds / len(queries), 3),
+        }
+    results["quality"] = out
+
+
+def step_append(work: Path, results: dict, sentences: int, append_records: int) -> None:
+    index = work / f"index-{sentences}"
+    run = _peak_of(_cli("index", str(work / f"append-{append_records}.jsonl"), "-o", str(index), "--json"))
+    summary = json.loads(run["stdout"])
+    build = results.get("build", {})
+    results["append"] = {
+        "records": summary["appended_records"],
+        "sentences": summary["embedded_sentences"],
+        "seconds": run["seconds"],
+        "cpu_seconds": run.get("cpu_seconds"),
+        "peak_rss_mb": run.get("peak_rss_mb"),
+        "share_of_build_seconds": round(run["seconds"] / build["seconds"], 4) if build.get("seconds") else None,
+        "share_of_build_cpu": (round(run["cpu_seconds"] / build["cpu_seconds"], 4)
+                               if build.get("cpu_seconds") and run.get("cpu_seconds") else None),
     }
 
 
@@ -141,6 +244,9 @@ def main() -> None:
     parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--gpu-speedup", type=float, default=50.0,
                         help="assumed embedding speed of a GPU over these CPU cores, for the extrapolation")
+    parser.add_argument("--sentences", type=int, default=100_000, help="size of the synthetic archive")
+    parser.add_argument("--append-records", type=int, default=1000, help="records appended in the append step")
+    parser.add_argument("--k", type=int, default=5, help="neighbours compared in the quality step")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = json.loads(args.output.read_text()) if args.output.exists() else {}
@@ -151,9 +257,15 @@ def main() -> None:
             continue
         print(f"step {step}", file=sys.stderr, flush=True)
         if step == "archives":
-            step_archives(args.workdir, results)
+            step_archives(args.workdir, results, args.sentences, args.append_records)
         elif step == "build":
-            step_build(args.workdir, results, args.gpu_speedup)
+            step_build(args.workdir, results, args.sentences, args.gpu_speedup)
+        elif step == "check":
+            step_check(args.workdir, results, args.sentences)
+        elif step == "quality":
+            step_quality(args.workdir, results, args.sentences, args.k)
+        elif step == "append":
+            step_append(args.workdir, results, args.sentences, args.append_records)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print(json.dumps(results, indent=2, sort_keys=True))

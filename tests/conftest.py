@@ -20,12 +20,18 @@ SEED_ARTICLE_DIR = SHARED / "seeds"
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_caches(tmp_path_factory):
-    """ONNX graphs and scan stores go to a folder of this test session, never the user's
-    ``~/.cache``: a graph left there by an earlier run could hide an export regression."""
+    """ONNX graphs, scan stores and dataset caches go to a folder of this test session, never the
+    user's ``~/.cache``: a graph left there by an earlier run could hide an export regression."""
+    import sys
+
     root = tmp_path_factory.mktemp("caches")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NLI_CHECK_CACHE", str(root / "nli-check"))
         patch.setenv("NLI_CHECK_STORE", str(root / "scan"))
+        # Labelled data read through `datasets` is cached as Arrow files: here too, not ~/.cache.
+        patch.setenv("HF_DATASETS_CACHE", str(root / "datasets"))
+        if "datasets" in sys.modules:  # read at import: already imported, so set it there as well
+            patch.setattr(sys.modules["datasets"].config, "HF_DATASETS_CACHE", root / "datasets")
         yield root
 
 

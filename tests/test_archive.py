@@ -356,3 +356,26 @@ def test_a_reader_keeps_its_generation_until_it_closes(built, embedder, tmp_path
     with Archive(index, embedder=embedder) as writer:
         writer.append([{"id": "late-2", "text": "Another late article arrived today.", "source": "X"}])
     assert not (index / old).exists()
+
+
+def test_faiss_index_is_built_extended_and_filtered_like_exact_search(archives, embedder, tmp_path, monkeypatch):
+    import nli_check.archive as module
+
+    monkeypatch.setattr(module, "IVF_MIN_SENTENCES", 50)
+    path = tmp_path / "index"
+    build_index([archives["base"]], path, embedder=embedder)
+    build_index([archives["base"], archives["more"]], path, embedder=embedder)  # added to the first's
+    with Archive(path, embedder=embedder) as archive:
+        faiss_info = json.loads((path / archive.generation / "faiss.json").read_text())
+        assert faiss_info["trained_on"] < len(archive)
+        queries = np.asarray(archive._gen.embeddings[::5])
+        exact, exact_sims = archive.search_vectors(queries, 3, index="exact")
+        ivf, ivf_sims = archive.search_vectors(queries, 3, index="ivf")
+        # The same neighbours, or as similar ones (the archive repeats sentences: ties).
+        same = np.all(np.abs(ivf_sims - exact_sims) < 1e-5, axis=1)
+        assert same.mean() >= 0.95 and len(queries) > 20
+        assert np.mean([set(a) == set(b) for a, b in zip(exact.tolist(), ivf.tolist())]) >= 0.5
+        only = ArchiveFilter(sources=(archive.sources[1],))
+        for kind in ("exact", "ivf"):
+            ids, _ = archive.search_vectors(queries, 3, index=kind, archive_filter=only)
+            assert (ids >= 0).any() and set(archive._gen.filters["source"][ids[ids >= 0]].tolist()) == {1}

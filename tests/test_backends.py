@@ -28,7 +28,7 @@ HAVE_ORT = (
     and importlib.util.find_spec("onnx") is not None
 )
 needs_onnx = pytest.mark.skipif(
-    not HAVE_ORT, reason="onnxruntime/onnx not installed: pip install nli-check[onnx]"
+    not HAVE_ORT, reason="onnxruntime/onnx not installed: pip install onnxruntime onnx"
 )
 
 LONG_PREMISE = " ".join(
@@ -210,7 +210,7 @@ def test_missing_onnxruntime_is_a_one_line_error(tiny_model_dir, cache, monkeypa
     with pytest.raises(NLICheckError) as info:
         _load(tiny_model_dir, backend="onnx")
     message = str(info.value)
-    assert "pip install nli-check[onnx]" in message and "\n" not in message
+    assert "pip install onnxruntime onnx" in message and "\n" not in message
     assert default_mode("cpu")[0] == "torch"  # auto never picks a backend that is not there
     assert not cache.exists()
 
@@ -290,7 +290,7 @@ def test_cli_missing_onnxruntime_exits_1_with_the_install_hint(
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert errors == [
         "Error: the onnx backend needs ONNX Runtime, which is not installed: "
-        "pip install nli-check[onnx] (or use --backend torch)"
+        "pip install onnxruntime onnx (both are dependencies of nli-check), or use --backend torch"
     ]
 
 

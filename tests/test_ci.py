@@ -1,6 +1,7 @@
-"""CI cannot go green without its browser: ``.ci/run`` stops when the browser set-up fails on CI
-(``CI=true``), and the browser tests fail there instead of skipping. On a developer's machine
-both say the browser tests are skipped."""
+"""How the tests themselves run. CI cannot go green without its browser: ``.ci/run`` stops when
+the browser set-up fails on CI (``CI=true``), and the browser tests fail there instead of
+skipping; on a developer's machine both say the browser tests are skipped. And no test writes
+to the user's caches."""
 
 from __future__ import annotations
 
@@ -67,3 +68,14 @@ def test_browser_tests_fail_on_ci_and_skip_elsewhere_without_chromium(ci, code, 
     assert result.returncode == code, result.stdout[-2000:]
     assert outcome in result.stdout
     assert "no chromium binary" in result.stdout
+
+
+def test_tests_keep_their_caches_out_of_the_users_home(tmp_path_factory):
+    from pathlib import Path
+
+    from nli_check.nli import onnx_cache_dir
+    from nli_check.scan.store import default_store_dir
+
+    session = tmp_path_factory.getbasetemp()
+    for folder in (onnx_cache_dir(), default_store_dir(), Path(os.environ["HF_DATASETS_CACHE"])):
+        assert folder.is_relative_to(session), folder

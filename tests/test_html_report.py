@@ -661,3 +661,77 @@ def test_cli_writes_an_html_report(tiny_model_dir, tmp_path, open_report_file):
     assert r.page.locator("h1").inner_text() == "draft.txt"
     assert r.page.locator("mark.claim.first").count() >= 1
     assert html.escape(str(tiny_model_dir)) in page
+
+
+# --------------------------------------------------------------------------- claim verdicts
+
+TALKS = "Talks resume next week."
+
+
+def verdict_case(listed: tuple[str, ...] = ("contradiction", "entailment", "neutral")) -> CheckResult:
+    """The seed case with a verdict per claim, one more claim that no evidence speaks to, and
+    only the findings whose label is in ``listed``."""
+    from dataclasses import replace
+
+    from nli_check.verdicts import claim_verdicts
+
+    base = seed_case()
+    draft = base.claim_documents[0]
+    talks = sentence(draft, TALKS, 5)
+    claims = claim_verdicts([*base.sentences, talks], base.findings, threshold=0.5)
+    return replace(base, findings=[f for f in base.findings if f.label in listed], claims=claims)
+
+
+def test_verdict_summary_and_unverified_claims_in_the_markup():
+    page = render(verdict_case())
+    for name, n in (("contradicted", 1), ("disputed", 1), ("supported", 2), ("unclear", 1), ("no evidence", 1)):
+        assert re.search(rf'data-verdict="{name}"[^>]*><span class="num">{n}</span>', page), name
+    assert re.search(rf'<span class="verdict v-none last" data-verdict="no evidence"[^>]*>{TALKS}</span>', page)
+
+
+@pytest.mark.browser
+def test_verdicts_in_the_browser_unverified_apart_from_neutral(open_report):
+    r = open_report(verdict_case())
+    page = r.page
+    tiles = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.verdict-tile')]
+             .map(t => [t.getAttribute('data-verdict'), t.querySelector('.num').textContent]))"""
+    )
+    assert tiles == {"contradicted": "1", "disputed": "1", "supported": "2", "unclear": "1", "no evidence": "1"}
+    unverified = page.locator("span.verdict", has_text=TALKS)
+    assert unverified.is_visible()
+    assert unverified.get_attribute("data-verdict") == "no evidence"
+    assert unverified.evaluate("m => getComputedStyle(m, '::after').content") == '"?"'
+    neutral = page.locator("mark.claim.first", has_text=DIALOGUE)
+    assert neutral.get_attribute("data-verdict") == "unclear"
+
+    def look(locator):
+        return locator.evaluate(
+            "m => { const s = getComputedStyle(m); return [s.backgroundColor, s.borderBottomStyle]; }"
+        )
+
+    assert look(unverified) != look(neutral)
+    assert look(unverified)[1] == "dashed"
+    # The unverified claim opens nothing; a highlighted claim's card names its verdict.
+    unverified.click()
+    assert page.locator(".card.open").count() == 0
+    page.locator("mark.claim.first", has_text=WITHDRAW).click()
+    assert page.locator(".card.open .card-verdict").inner_text().lower().startswith("disputed 88%")
+
+
+@pytest.mark.browser
+def test_unclear_claims_without_listed_findings_are_marked_apart_from_unverified(open_report):
+    r = open_report(verdict_case(listed=("contradiction",)))
+    page = r.page
+    unclear = page.locator("span.verdict", has_text=DIALOGUE)
+    unverified = page.locator("span.verdict", has_text=TALKS)
+    assert unclear.get_attribute("data-verdict") == "unclear"
+    assert unverified.get_attribute("data-verdict") == "no evidence"
+    styles = [
+        loc.evaluate("m => { const s = getComputedStyle(m); return [s.backgroundColor, s.borderBottomStyle]; }")
+        for loc in (unclear, unverified)
+    ]
+    assert styles[0] == ["rgba(0, 0, 0, 0)", "dotted"]
+    assert styles[1][1] == "dashed" and styles[1][0] != styles[0][0]
+    # Contradicted claims stay interactive highlights.
+    assert page.locator("mark.claim.first", has_text=NATO).get_attribute("data-verdict") == "contradicted"

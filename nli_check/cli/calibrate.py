@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors, write_atomic
+from nli_check.cli._common import prepare_output, show_progress, user_errors, validate_device, write_atomic
 from nli_check.cli.evaluate import data_options, load_sets
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def format_report(report: dict) -> str:
 @click.argument("model_dir", type=click.Path(), metavar="MODEL_DIR")
 @click.argument("data_files", nargs=-1, metavar="[DEV_DATA]...", type=click.Path())
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
-              help="Where to run the model; auto uses CUDA when present.")
+              callback=validate_device, help="Where to run the model; auto uses CUDA when present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Pairs per model batch.")
 @data_options
@@ -64,6 +64,7 @@ def calibrate(ctx: click.Context, model_dir, data_files, device, batch_size, pre
     """
     if not data_files and not config_path:
         raise click.UsageError("give labelled DEV_DATA files, or --config with [[dev]] sets")
+    prepare_output(output)
     with user_errors():
         from nli_check.calibration import calibrate as fit
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from nli_check.cli._archive import archive_arguments, archive_options
-from nli_check.cli._common import show_progress, user_errors, write_atomic
+from nli_check.cli._common import prepare_output, show_progress, user_errors, validate_device, write_atomic
 from nli_check.labels import DEFAULT_THRESHOLD
 
 logger = logging.getLogger(__name__)
@@ -26,11 +26,11 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="NLI model: a local Hugging Face model directory or hub id. "
                    "[default: the shipped nli-minilm-l6]")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
-              help="Where to run the models; auto uses CUDA when present.")
+              callback=validate_device, help="Where to run the models; auto uses CUDA when present.")
 @click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto",
               show_default=True,
-              help="Inference backend of the NLI model and the embedder; onnx (ONNX Runtime, CPU) "
-                   "needs pip install nli-check[onnx]. auto: the fastest that kept accuracy.")
+              help="Inference backend of the NLI model and the embedder: torch, or onnx (ONNX Runtime, "
+                   "CPU only; installed with nli-check). auto: the fastest that kept accuracy.")
 @click.option("--quantize", type=click.Choice(["auto", "int8", "none"]), default="auto",
               show_default=True, help="int8 dynamic quantisation of the NLI model (CPU only).")
 @click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True,
@@ -42,14 +42,17 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
                    "confidence that are real.")
 @click.option("--show", type=click.Choice(["contradiction", "support", "all"]),
               default="contradiction", show_default=True,
-              help="Which findings to report; 'all' includes support and neutral pairs.")
+              help="Which findings to list: contradictions or supports at --threshold or above, or "
+                   "'all': every pair compared, whatever its label and confidence. Claim verdicts "
+                   "cover every claim whatever this says.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
 @click.option("--per", type=click.Choice(["finding", "claim"]), default="finding", show_default=True,
               help="jsonl and csv: one row per finding (a claim and one piece of evidence), or one "
                    "per claim with its verdict.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the report to this file (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Write the report to this file (atomically) instead of stdout; a missing "
+                   "directory is created.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input files.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Sentences or pairs per model batch.")
@@ -88,6 +91,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
         raise click.UsageError("standard input (-) can be given only once")
     if per == "claim" and fmt not in ("jsonl", "csv"):
         raise click.UsageError(f"--per claim applies to jsonl and csv; {fmt} shows findings and verdicts together")
+    prepare_output(output)  # before anything is read or loaded
     with user_errors():
         from nli_check.pipeline import check as run_check
         from nli_check.report import render

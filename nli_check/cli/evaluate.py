@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors, write_atomic
+from nli_check.cli._common import prepare_output, show_progress, user_errors, validate_device, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def format_table(report: dict) -> str:
               help="NLI model to score. [default: the shipped nli-minilm-l6; with --config, the "
                    "config's output_dir when it holds a model]")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
-              help="Where to run the model; auto uses CUDA when present.")
+              callback=validate_device, help="Where to run the model; auto uses CUDA when present.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Pairs per model batch.")
 @data_options
@@ -130,6 +130,7 @@ def eval_command(ctx: click.Context, data_files, model, device, batch_size, prem
     """
     if not data_files and not config_path:
         raise click.UsageError("give labelled DATA files, or --config with [[dev]] sets")
+    prepare_output(output, "the metrics")
     with user_errors():
         from nli_check.nli import NLIModel
 

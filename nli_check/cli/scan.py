@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors
+from nli_check.cli._common import show_progress, user_errors, validate_device
 from nli_check.labels import DEFAULT_THRESHOLD
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ logger = logging.getLogger(__name__)
     default="auto",
     show_default=True,
     metavar="auto|cpu|cuda[:N]",
+    callback=validate_device,
     help="Where to run the embedding and NLI models.",
 )
 @click.option(
@@ -216,9 +217,10 @@ def scan(
 ) -> None:
     """Find statements in an archive that contradict each other.
 
-    ARCHIVE is JSONL, CSV or Parquet (one article per record) or a directory
-    of .txt files. Sentences are embedded (kept on disk for the next run),
-    paired with their nearest neighbours in other articles, and labelled by
+    ARCHIVE is JSONL, CSV or Parquet (one article per record), a directory
+    of .txt files, or an index folder written by nli-check index. Sentences
+    are embedded (kept on disk for the next run), paired with their nearest
+    neighbours in other articles, and labelled by
     an NLI model; contradictions go to OUTPUT/conflicts/ and a run summary to
     OUTPUT/summary.json. A killed run resumes when the same command is run
     again.
@@ -229,6 +231,7 @@ def scan(
         nli-check scan news.parquet -o out/ --across-sources-only --date-window 7
         nli-check scan news.jsonl -o out/ --device cuda --batch-size 256 --max-tokens 65536
         nli-check scan s3-mirror/ -o out/ --engine ray --ray-address auto --device cuda
+        nli-check scan news-index/ -o out/
     """
     if ctx.find_root().params.get("verbose", 0) < 2:
         # One "Classifying N pairs" line per shard is noise over an archive.

@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors
+from nli_check.cli._common import show_progress, user_errors, validate_device
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--max-length", type=click.IntRange(16, 512), default=None)
 @click.option("--seed", type=int, default=None)
-@click.option("--device", default=None, metavar="auto|cpu|cuda[:N]", help="[default: auto]")
+@click.option("--device", default=None, metavar="auto|cpu|cuda[:N]", callback=validate_device,
+              help="[default: auto]")
 @click.option("--premise-col", default=None, help="Premise (evidence) column name.")
 @click.option("--hypothesis-col", default=None, help="Hypothesis (claim) column name.")
 @click.option("--label-col", default=None, help="Label column name.")

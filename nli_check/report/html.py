@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 
-from nli_check.types import CheckResult, Document, Finding, Sentence
+from nli_check.types import VERDICTS, CheckResult, ClaimVerdict, Document, Finding, Sentence
 
 __all__ = ["render"]
 
@@ -42,6 +42,18 @@ GROUP_TITLES = {
     "neutral": "Related, no verdict",
 }
 SYMBOLS = {"contradiction": "\u2717", "entailment": "\u2713", "neutral": "\u00b7"}
+#: Claim verdicts as class-safe tokens, and how the page names them.
+VERDICT_CLASSES = {
+    "contradicted": "v-contradicted", "disputed": "v-disputed", "supported": "v-supported",
+    "unclear": "v-unclear", "no evidence": "v-none",
+}
+VERDICT_TITLES = {
+    "contradicted": "Contradicted: evidence contradicts this claim",
+    "disputed": "Disputed: some evidence contradicts this claim, some supports it",
+    "supported": "Supported: evidence supports this claim",
+    "unclear": "Unclear: related evidence was found, none contradicts or supports it",
+    "no evidence": "No evidence found: nothing in the sources was paired with this claim",
+}
 
 _BIDI_CONTROLS = {
     "\u202a": "LRE",
@@ -129,6 +141,7 @@ class _Item:
     findings: list[Finding] = field(default_factory=list)
     start: int | None = None
     end: int | None = None
+    verdict: ClaimVerdict | None = None
 
     @property
     def placed(self) -> bool:
@@ -239,7 +252,24 @@ def _render_text(text: str, spans: Sequence[_Item], open_tag) -> str:
     return "\n".join(paragraphs)
 
 
+def _verdict_tag(item: _Item, first: bool, last: bool) -> tuple[str, str]:
+    """A claim with a verdict but no finding listed: unverified ("no evidence") or unclear,
+    marked apart from the interactive highlights."""
+    verdict = item.verdict.verdict if item.verdict else "no evidence"
+    classes = ["verdict", VERDICT_CLASSES.get(verdict, "v-none")]
+    if last:
+        classes.append("last")
+    badge = "?" if verdict == "no evidence" else "\u00b7"
+    return (
+        f'<span class="{" ".join(classes)}" data-verdict="{esc(verdict)}" data-badge="{badge}" '
+        f'title="{esc(VERDICT_TITLES.get(verdict, verdict))}">',
+        "</span>",
+    )
+
+
 def _claim_tag(item: _Item, first: bool, last: bool) -> tuple[str, str]:
+    if not item.findings:
+        return _verdict_tag(item, first, last)
     label, conf = item.top()
     classes = ["claim", f"is-{_label(label)}"]
     if first:
@@ -255,6 +285,8 @@ def _claim_tag(item: _Item, first: bool, last: bool) -> tuple[str, str]:
         f'data-badge="{esc(SYMBOLS.get(label, ""))} {_pct(conf)}"',
         f'style="--c:{_unit(conf):.3f}"',
     ]
+    if item.verdict is not None:
+        attrs.append(f'data-verdict="{esc(item.verdict.verdict)}"')
     if first:
         attrs += [
             f'id="claim-{item.id}"',
@@ -379,6 +411,15 @@ def _card(claim: _Item, evidence: dict[tuple, _Item]) -> str:
         if claim.placed
         else '<span class="muted">not located in the draft text</span>'
     )
+    verdict = ""
+    if claim.verdict is not None:
+        v = claim.verdict
+        conf = "" if v.confidence is None else f" {_pct(v.confidence)}"
+        verdict = (
+            f'<p class="card-verdict"><span class="vpill {VERDICT_CLASSES.get(v.verdict, "v-none")}" '
+            f'title="{esc(VERDICT_TITLES.get(v.verdict, v.verdict))}">{_esc_text(v.verdict)}{conf}</span> '
+            f'<span class="muted">claim verdict from {_plural(v.pairs, "evidence sentence")}</span></p>\n'
+        )
     groups = []
     ordered = sorted(claim.findings, key=lambda f: -_unit(f.confidence))
     known = [label for label in LABELS if any(f.label == label for f in ordered)]
@@ -397,7 +438,7 @@ def _card(claim: _Item, evidence: dict[tuple, _Item]) -> str:
         f'aria-labelledby="card-title-{claim.id}">\n'
         f'<p class="card-kicker"><bdi>{_esc_text(s.source)}</bdi> \u00b7 {where}</p>\n'
         f'<h3 class="card-claim" id="card-title-{claim.id}"><bdi>{_esc_text(s.text)}</bdi></h3>\n'
-        f"{speaker}\n"
+        f"{speaker}\n{verdict}"
         + "\n".join(groups)
         + '\n<p class="all-hidden muted" hidden>The filters hide all evidence for this claim.</p>'
         + "\n</section>"
@@ -438,6 +479,14 @@ def _summary(result: CheckResult, claims: dict[tuple, _Item]) -> str:
         f'<span class="what">{what}</span></div>'
         for label, n, what in tiles
     )
+    if result.claims:
+        verdicts = result.verdict_counts()
+        tile_html = "".join(
+            f'<div class="tile verdict-tile {VERDICT_CLASSES[name]}" data-verdict="{esc(name)}" '
+            f'title="{esc(VERDICT_TITLES[name])}"><span class="num">{verdicts[name]}</span>'
+            f'<span class="what">{"claims with " if name == "no evidence" else "claims "}{esc(name)}</span></div>'
+            for name in VERDICTS
+        )
     findings = " ".join(
         f'<li><span class="dot is-{_label(label)}"></span>{n} '
         f"{_esc_text(LABEL_NAMES.get(label, label).lower())}</li>"
@@ -505,7 +554,8 @@ def render(result: CheckResult) -> str:
     """Render ``result`` as one self-contained HTML page (a ``str`` ready to write as UTF-8)."""
     claims = _index(result.findings, "claim")
     evidence = _index(result.findings, "evidence")
-    claims_by_doc = _place(result.claim_documents, claims.values())
+    unlisted = _with_verdicts(result, claims)
+    claims_by_doc = _place(result.claim_documents, [*claims.values(), *unlisted])
     evidence_by_doc = _place(result.evidence, evidence.values())
 
     draft = (
@@ -596,6 +646,7 @@ def render(result: CheckResult) -> str:
 <h2 id="draft-title">The draft</h2>
 <p class="legend"><span class="key is-contradiction">contradicted</span>
 <span class="key is-entailment">supported</span> <span class="key is-neutral">no verdict</span>
+<span class="key v-none">no evidence found</span>
  \u2014 shading and badge show the confidence; select a claim to see its evidence.</p>
 {draft}
 {unplaced_html}
@@ -620,6 +671,19 @@ def render(result: CheckResult) -> str:
 </body>
 </html>
 """
+
+
+def _with_verdicts(result: CheckResult, claims: dict[tuple, _Item]) -> list[_Item]:
+    """Attach each claim's verdict to its highlighted item; the claims with a verdict but no
+    finding listed become items of their own (shown as unverified or unclear, not clickable)."""
+    extra = []
+    for verdict in result.claims:
+        key = _key(verdict.claim)
+        if key in claims:
+            claims[key].verdict = verdict
+        else:
+            extra.append(_Item(0, verdict.claim, verdict=verdict))
+    return extra
 
 
 def _first(documents: Sequence[Document], index: int) -> bool:

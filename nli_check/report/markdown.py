@@ -32,7 +32,7 @@ def _verdict_row(number: int, v: ClaimVerdict) -> str:
     confidence = "" if v.confidence is None else f"{v.confidence:.2f}"
     evidence = _sentence(v.evidence.evidence) if v.evidence else ""
     if v.counter is not None:
-        evidence += f"<br>against: {_sentence(v.counter.evidence)}"
+        evidence += f"<br>but supported by: {_sentence(v.counter.evidence)}"
     return f"| {number} | {v.verdict} | {confidence} | {_sentence(v.claim)} | {evidence} |"
 
 

@@ -100,7 +100,7 @@ def _verdict_row(number: int, verdict: ClaimVerdict, widths: list[int]) -> list[
     best = verdict.evidence
     evidence = _describe(best.evidence) if best else ""
     if verdict.counter is not None:
-        evidence += f"\nagainst: {verdict.counter.evidence.text} {_where(verdict.counter.evidence)}"
+        evidence += f"\nbut supported by: {verdict.counter.evidence.text} {_where(verdict.counter.evidence)}"
     cells = [
         [str(number)],
         [verdict.verdict],

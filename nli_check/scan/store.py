@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.files import new_file_mode
 
 STORE_VERSION = 1
 
@@ -88,6 +89,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, new_file_mode())  # mkstemp makes 0600; results honour the umask
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
