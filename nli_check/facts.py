@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 #: Sentences longer than this are not read for facts.
 MAX_CHARS = 1000
+#: Reports of one event appear within this many days of each other: figures or days that
+#: differ between articles further apart are about different times.
+EVENT_DAYS = 7
 #: Digits before the decimal point beyond which a number is not read (IDs, digit runs).
 MAX_DIGITS = 15
 
@@ -124,6 +127,8 @@ _MONTH = re.compile(r"\b(?:in|during|since|by|until|from|of|last|this|next|early
                     r"(?P<m>" + "|".join(m for m in MONTHS if m != "may") + r"|may(?=\s+(?:19|20)\d\d))\b", re.I)
 _YEAR = re.compile(r"(?<![\d.,£$€])\b(?P<y>(?:19|20)\d\d)\b(?![.,]\d|\s?%|\s?(?:per\s?cent|percent))", re.I)
 _QUARTER = re.compile(r"\b(?P<q>first|second|third|fourth)[\s-]+quarter\b|\b(?P<q2>Q[1-4])\b", re.I)
+_RELATIVE = re.compile(r"\b(?:(?:last|this|next|previous|coming) (?:week|weekend|month|quarter|year|season|summer|"
+                       r"winter|spring|autumn)|yesterday|today|tonight|tomorrow)\b", re.I)
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]*[a-zA-Z]")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?\s?[ap]\.?m\b\.?", re.I)
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
@@ -456,6 +461,8 @@ def whens(text: str) -> list[When]:
     for match in _ID.finditer(text):
         word = match.group("word").lower().rstrip(".")
         found.append(When(f"id:{word}", (match.group("n").lower(),), match.group(0)))
+    for match in _RELATIVE.finditer(text):
+        found.append(When("relative", (match.group(0).lower(),), match.group(0)))
     return found
 
 
@@ -540,7 +547,8 @@ def _weekday_of(date: When) -> str | None:
 def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, When]]:
     """Pairs of dates that can't name the same day, month, quarter, year or occasion; none
     where the two sentences also share a date of that kind."""
-    a, b = list(a), list(b)
+    a = [w for w in a if w.kind != "relative"]
+    b = [w for w in b if w.kind != "relative"]
     shared = {(w.kind, w.value) for w in a} & {(w.kind, w.value) for w in b}
     out = []
     for x in a:
@@ -573,8 +581,21 @@ def _show_names(text: str, stems: frozenset[str]) -> str:
     return " ".join(words[:3])
 
 
+def _days_apart(first: str | None, second: str | None) -> int | None:
+    """Days between two article dates (ISO, "2024-03-05"), or None when either is unknown."""
+    if not first or not second:
+        return None
+    try:
+        a = datetime.date.fromisoformat(str(first)[:10])
+        b = datetime.date.fromisoformat(str(second)[:10])
+    except ValueError:
+        return None
+    return abs((a - b).days)
+
+
 def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
-            evidence_facts: Facts | None = None) -> Comparison | None:
+            evidence_facts: Facts | None = None, *, claim_date: str | None = None,
+            evidence_date: str | None = None) -> Comparison | None:
     """Whether two sentences are about different events, or state conflicting or agreeing values.
 
     The rule, in order:
@@ -588,6 +609,11 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     3. Numbered occasions that differ ("day 13" / "day 123"): different events. Dates that
        can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict.
     4. Values of one measure that agree: agree.
+
+    With the dates of the articles the sentences come from (``claim_date``, ``evidence_date``),
+    articles more than :data:`EVENT_DAYS` apart report different events when their sentences
+    differ in figures or days, or both place themselves in time ("on Tuesday", "last quarter")
+    without naming the same full date.
     """
     a = claim_facts or read(claim)
     b = evidence_facts or read(evidence)
@@ -612,6 +638,11 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     if conflicts and dates:
         x, y = dates[0]
         return Comparison("different-event", f"{x.surface} vs {y.surface}")
+    apart = _days_apart(claim_date, evidence_date)
+    anchored = bool(a.whens and b.whens) and not {w.value for w in a.whens if w.kind == "date" and w.value[0]} & {
+        w.value for w in b.whens if w.kind == "date" and w.value[0]}
+    if (conflicts or dates or anchored) and apart is not None and apart > EVENT_DAYS:
+        return Comparison("different-event", f"reported {apart} days apart ({claim_date} vs {evidence_date})")
     if conflicts:
         x, y = conflicts[0]
         return Comparison("conflict", f"{x.surface} vs {y.surface}")

@@ -276,7 +276,8 @@ class _Facts:
 
     def compare(self, claim_index: int, evidence_index: int):
         claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
-        return self._facts.compare(claim.text, evidence.text, self._of(claim), self._of(evidence))
+        return self._facts.compare(claim.text, evidence.text, self._of(claim), self._of(evidence),
+                                   claim_date=claim.date, evidence_date=evidence.date)
 
 
 # ---------------------------------------------------------------------------- check

@@ -178,6 +178,8 @@ LOOKALIKES = [
     "Turnout in the {place} by-election was {pct} percent, officials said.",
 ]
 QUARTERS = ["first", "second", "third", "fourth"]
+LOOKALIKE_SUFFIXES = ["Vale", "Green", "Cross", "Heath", "Moor", "Bridge", "Hill", "Wells", "Ford", "Marsh", "Park",
+                      "Down", "End", "Gate", "Field", "Row", "Lea", "Combe", "Holt", "Wick"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 MONTHS = ["March", "April", "May", "June", "September", "October"]
 
@@ -203,6 +205,8 @@ def _slots(rng: random.Random) -> dict:
 def _lookalike_article(rng: random.Random) -> list[str]:
     """Sentences of an article about an event of its own, written from the shared templates."""
     slots = _slots(rng)
+    # Look-alikes are other events: a place of their own, so no two are one event by accident.
+    slots["place"] = f"{rng.choice(PLACES)} {rng.choice(LOOKALIKE_SUFFIXES)}"
     others = [c for c in COUNTRIES if c != slots["country"]]
     slots |= {"quarter": rng.choice(QUARTERS), "country2": rng.choice(others), "day": rng.randint(1, 28)}
     return [t.format(**slots) for t in rng.sample(LOOKALIKES, rng.randint(3, 5))]

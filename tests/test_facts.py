@@ -134,3 +134,13 @@ def test_random_unicode_never_raises():
         read(text)
         read(other)
         compare(text, other)
+
+
+def test_articles_far_apart_report_different_events():
+    a = "Norvale Energy employs about 2,500 people in Eastfield."
+    b = "Norvale Energy employs about 450 people in Eastfield."
+    assert _kind(a, b) == "conflict"
+    assert compare(a, b, claim_date="2024-03-05", evidence_date="2024-03-07").kind == "conflict"
+    far = compare(a, b, claim_date="2024-03-05", evidence_date="2024-08-12")
+    assert far.kind == "different-event" and "160 days apart" in far.reason
+    assert compare(a, b, claim_date="2024-03-05", evidence_date="not a date").kind == "conflict"

@@ -107,6 +107,7 @@ def _sentence(row: dict, prefix: str) -> Sentence:
         cue=row[f"{prefix}_cue"],
         content=row[f"{prefix}_content"],
         polarity=int(row[f"{prefix}_polarity"]),
+        date=row.get(f"{prefix}_date"),
     )
 
 
