@@ -111,7 +111,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _HEDGE_BEFORE = re.compile(r"\b(" + "|".join(sorted((re.escape(h) for h in HEDGES), key=len, reverse=True))
                            + r")\s+(?:of\s+)?[£$€]?$", re.I)
 _FRACTION = re.compile(r"\b(" + "|".join(sorted((re.escape(f) for f in FRACTIONS), key=len, reverse=True))
-                       + r")\b(?:\s+of)?(?:\s+(?:the|its|their|all))?(?:\s+(?P<noun>[a-z]+))?", re.I)
+                       + r")\b(?!\s+(?:of\s+)?an?\s+(?:thousand|million|billion))(?:\s+of)?(?:\s+(?:the|its|their|all))?(?:\s+(?P<noun>[a-z]+))?", re.I)
 _ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
@@ -238,10 +238,25 @@ _DIGIT_SCALE = re.compile(r"(\d)\s?(thousand|million|billion|trillion)\b", re.I)
 _SHORT_SCALE = {"thousand": "k", "million": "mn", "billion": "bn", "trillion": "tn"}
 
 
+_FRACTION_SCALE = re.compile(r"\b(a|one|three|two) (half|quarter|quarters|third|thirds) of an? (thousand|million|billion)\b"
+                             r"|\bhalf an? (thousand|million|billion)\b", re.I)
+_FRACTION_OF = {"half": 0.5, "quarter": 0.25, "quarters": 0.25, "third": 1 / 3, "thirds": 1 / 3}
+
+
+def _fraction_scale(match: re.Match) -> str:
+    """"a quarter of a million" -> "0.25mn"; "half a million" -> "0.5mn"."""
+    if match.group(4):
+        return f"0.5{_SHORT_SCALE[match.group(4).lower()]}"
+    count = {"a": 1, "one": 1, "two": 2, "three": 3}[match.group(1).lower()]
+    value = count * _FRACTION_OF[match.group(2).lower()]
+    return f"{value:.4g}{_SHORT_SCALE[match.group(3).lower()]}"
+
+
 def _words_to_digits(text: str) -> str:
     """Number words as digits ("one hundred and twenty" -> "120"), by ``text2num``; a digit
     with a scale word ("4.2 million") is kept as one number ("4.2mn")."""
     text = _DIGIT_SCALE.sub(lambda m: m.group(1) + _SHORT_SCALE[m.group(2).lower()], text)
+    text = _FRACTION_SCALE.sub(_fraction_scale, text)
     try:
         from text_to_num import alpha2digit
 
@@ -631,6 +646,11 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     conflicts = [(x, y) for x, y in conflicts
                  if not (x.part or y.part) and id(x) not in agreeing and id(y) not in agreeing]
     dates = _date_conflicts(a.whens, b.whens)
+    if conflicts and not dates and a.whens and b.whens:
+        # Other figures at times that can't be compared ("on Thursday" / "in 2024"): other times.
+        if not {(w.kind, w.value) for w in a.whens} & {(w.kind, w.value) for w in b.whens}:
+            x, y = a.whens[0], b.whens[0]
+            dates = [(x, y)] if {x.kind, y.kind} != {"relative"} else []
     occasions = [(x, y) for x, y in dates if x.kind.startswith("id:")]
     if occasions:
         x, y = occasions[0]
