@@ -24,6 +24,8 @@ _EXPORTS = {
     "Finding": "nli_check.types",
     "CheckResult": "nli_check.types",
     "CheckSettings": "nli_check.types",
+    "ClaimVerdict": "nli_check.types",
+    "VERDICTS": "nli_check.types",
     "Embedder": "nli_check.embed",
     "check": "nli_check.pipeline",
     "segment": "nli_check.text",
@@ -40,7 +42,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from nli_check.archive import Archive, ArchiveFilter  # noqa: F401
     from nli_check.errors import NLICheckError  # noqa: F401
     from nli_check.nli import NLIModel, NLIResult  # noqa: F401
-    from nli_check.types import CheckResult, CheckSettings, Document, Finding, Sentence  # noqa: F401
+    from nli_check.types import (  # noqa: F401
+        VERDICTS,
+        CheckResult,
+        CheckSettings,
+        ClaimVerdict,
+        Document,
+        Finding,
+        Sentence,
+    )
 
 
 def __getattr__(name: str):

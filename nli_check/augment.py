@@ -178,6 +178,40 @@ def number_edits(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
     return out
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_YEAR = re.compile(r"(?<![\w.,])(1[6-9]\d\d|20\d\d)(?![\w.,]\d)")
+_MONTH = re.compile(rf"\b({'|'.join(_MONTHS)})\b")
+
+
+def date_edits(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
+    """Contradictions made by changing a year or a month that the premise states and the hypothesis repeats."""
+    rng = random.Random(seed)
+    candidates = []
+    for pair in pairs:
+        if pair.label != ENTAILMENT:
+            continue
+        years = set(_YEAR.findall(pair.premise)) & set(_YEAR.findall(pair.hypothesis))
+        months = set(_MONTH.findall(pair.premise)) & set(_MONTH.findall(pair.hypothesis))
+        found = [("year", y) for y in sorted(years)] + [("month", m) for m in sorted(months)]
+        if found:
+            candidates.append((pair, found))
+    rng.shuffle(candidates)
+    out = []
+    for pair, found in candidates[:count]:
+        kind, old = rng.choice(found)
+        if kind == "year":
+            new = str(int(old) + rng.choice([-10, -3, -2, -1, 1, 2, 3, 10]))
+            pattern = rf"(?<![\w.,]){old}(?![\w.,]\d)"
+        else:
+            new = rng.choice([m for m in _MONTHS if m != old])
+            pattern = rf"\b{old}\b"
+        hypothesis = re.sub(pattern, new, pair.hypothesis, count=1)
+        if hypothesis != pair.hypothesis:
+            out.append(Pair(pair.premise, hypothesis, CONTRADICTION))
+    return out
+
+
 #: Event reports with slots, for :func:`event_pairs`: (template, the slot that holds its figure).
 EVENT_TEMPLATES = (
     ("The council in {place} approved {n} new homes on {day}.", "n"),
@@ -199,7 +233,7 @@ _PLACES = ("Ashby", "Brindle", "Carrow", "Dunford", "Elmore", "Fenmouth", "Garst
 _ORGS = ("Harwick Foods", "Norvale Energy", "Keystone Pharma", "Arbor Retail", "Bluewater Shipping",
          "Crescent Airlines", "Helix Networks", "Summit Steel", "Coastway Rail", "Greyfield Stores")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "March", "April", "June", "September", "October", "November")
+_EVENT_MONTHS = ("January", "March", "April", "June", "September", "October", "November")
 _QUARTERS = ("first", "second", "third", "fourth")
 #: Percentages and the fractions that say the same.
 _FRACTION_WORDS = {25: "a quarter", 50: "half", 75: "three quarters", 20: "a fifth", 10: "a tenth"}
@@ -210,7 +244,7 @@ _SMALL_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 def _event_slots(rng: random.Random) -> dict:
     return {
         "place": rng.choice(_PLACES), "org": rng.choice(_ORGS), "day": rng.choice(_DAYS),
-        "month": rng.choice(_MONTHS), "quarter": rng.choice(_QUARTERS),
+        "month": rng.choice(_EVENT_MONTHS), "quarter": rng.choice(_QUARTERS),
         "n": rng.choice([7, 12, 40, 120, 240, 450, 1200, 3500, 18000]),
         "pct": rng.choice([4, 10, 20, 23, 25, 38, 50, 61, 75]),
         "money": rng.choice([2, 4.5, 12, 40, 310, 1900]),

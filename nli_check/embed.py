@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.models import DEFAULT_EMBEDDER
 from nli_check.progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -214,11 +215,32 @@ class _SentenceTransformerEncoder:
         )
 
 
+def _refuse_non_embedder(folder: Path, source: str) -> None:
+    """A local model that is not a sentence-embedding model (an NLI classifier, a bare encoder,
+    a file) is refused: sentence-transformers would silently mean-pool it into poor vectors."""
+    what = "it is a file, not a model directory"
+    if folder.is_dir():
+        if (folder / "modules.json").exists():
+            return
+        config = _read_json(folder / "config.json")
+        architectures = (config or {}).get("architectures") or []
+        if any("ForSequenceClassification" in a for a in architectures):
+            what = "it is a classifier (an NLI model?), not a sentence-embedding model"
+        else:
+            what = "it has no modules.json, so it is not a sentence-transformers model"
+    raise NLICheckError(
+        f"--embedder {source}: {what}; give a sentence-transformers directory, "
+        "or leave --embedder out for the default (all-MiniLM-L6-v2 is the stock one)"
+    )
+
+
 def _load(source: str, device, backend: str):
     key = (source, str(device), backend)
     if key not in _CACHE:
         folder = Path(source).expanduser()
         local = folder.exists()
+        if local:
+            _refuse_non_embedder(folder, source)
         plan = _direct_plan(folder) if local else None
         try:
             if plan is not None:
@@ -269,7 +291,8 @@ class Embedder:
 
         if batch_size < 1:
             raise NLICheckError(f"batch size must be at least 1, got {batch_size}")
-        source = str(minilm_path()) if model_name_or_path is None else resolve_model_name(model_name_or_path)
+        name = DEFAULT_EMBEDDER if model_name_or_path is None else str(model_name_or_path)
+        source = str(minilm_path()) if name == "all-MiniLM-L6-v2" else resolve_model_name(name)
         self.device = resolve_device(device)
         self.batch_size = batch_size
         backend, _ = resolve_mode(backend, None, self.device)
@@ -278,7 +301,7 @@ class Embedder:
         self.encoder = _load(source, self.device, backend)
         self.backend = getattr(self.encoder, "backend", "torch")
         self.source = source
-        self.name = "all-MiniLM-L6-v2" if model_name_or_path is None else str(model_name_or_path)
+        self.name = name
         self.dimension = self.encoder.dimension
 
     def embed(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:

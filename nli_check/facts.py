@@ -111,7 +111,8 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _HEDGE_BEFORE = re.compile(r"\b(" + "|".join(sorted((re.escape(h) for h in HEDGES), key=len, reverse=True))
                            + r")\s+(?:of\s+)?[£$€]?$", re.I)
 _FRACTION = re.compile(r"\b(" + "|".join(sorted((re.escape(f) for f in FRACTIONS), key=len, reverse=True))
-                       + r")\b(?!\s+(?:of\s+)?an?\s+(?:thousand|million|billion))(?:\s+of)?(?:\s+(?:the|its|their|all))?(?:\s+(?P<noun>[a-z]+))?", re.I)
+                       + r")\b(?!\s+(?:of\s+)?an?\s+(?:thousand|million|billion))(?:\s+of)?"
+                       r"(?:\s+(?:the|its|their|all))?(?:\s+(?P<noun>[a-z]+))?", re.I)
 _ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
@@ -238,8 +239,8 @@ _DIGIT_SCALE = re.compile(r"(\d)\s?(thousand|million|billion|trillion)\b", re.I)
 _SHORT_SCALE = {"thousand": "k", "million": "mn", "billion": "bn", "trillion": "tn"}
 
 
-_FRACTION_SCALE = re.compile(r"\b(a|one|three|two) (half|quarter|quarters|third|thirds) of an? (thousand|million|billion)\b"
-                             r"|\bhalf an? (thousand|million|billion)\b", re.I)
+_FRACTION_SCALE = re.compile(r"\b(a|one|three|two) (half|quarter|quarters|third|thirds) of an? "
+                             r"(thousand|million|billion)\b|\bhalf an? (thousand|million|billion)\b", re.I)
 _FRACTION_OF = {"half": 0.5, "quarter": 0.25, "quarters": 0.25, "third": 1 / 3, "thirds": 1 / 3}
 
 

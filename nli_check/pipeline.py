@@ -22,6 +22,7 @@ import numpy as np
 
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, DEFAULT_THRESHOLD, ENTAILMENT, LABELS, NEUTRAL
+from nli_check.pairing import CHECK_TOP_K, MIN_SIMILARITY
 from nli_check.types import CheckResult, CheckSettings, Document, Finding, Sentence
 
 logger = logging.getLogger(__name__)
@@ -289,8 +290,8 @@ def _validate(top_k: int, min_similarity: float, threshold: float, show: str, ba
         raise NLICheckError(f"unknown device {device!r}: use {DEVICE_CHOICES}")
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
         raise NLICheckError(f"top-k must be a whole number of at least 1, got {top_k!r}")
-    if not 0.0 <= float(min_similarity) <= 1.0:
-        raise NLICheckError(f"min-similarity must be between 0 and 1, got {min_similarity}")
+    if not -1.0 <= float(min_similarity) <= 1.0:
+        raise NLICheckError(f"min-similarity must be a cosine similarity, between -1 and 1, got {min_similarity}")
     if not 0.0 <= float(threshold) <= 1.0:
         raise NLICheckError(f"threshold must be between 0 and 1, got {threshold}")
     if show not in SHOW:
@@ -328,8 +329,8 @@ def check(
     *,
     model=None,
     embedder=None,
-    top_k: int = 5,
-    min_similarity: float = 0.4,
+    top_k: int = CHECK_TOP_K,
+    min_similarity: float = MIN_SIMILARITY,
     threshold: float = DEFAULT_THRESHOLD,
     show: str = "contradiction",
     device: str = "auto",

@@ -77,3 +77,22 @@ def test_event_pairs_teach_event_identity_and_figures():
     for pair in (p for p in pairs if p.label == ENTAILMENT):
         result = compare(pair.premise, pair.hypothesis)
         assert result is None or result.kind == "agree", (pair, result)
+
+
+def test_date_edits_change_a_shared_year_or_month_into_a_contradiction():
+    from nli_check.augment import date_edits
+
+    pairs = [
+        Pair("The bridge opened in March 1998 after years of delay.", "The bridge opened in 1998.", "entailment"),
+        Pair("Elections were held in October.", "The vote took place in October.", "entailment"),
+        Pair("The bridge opened in 1998.", "The bridge opened in 1998.", "contradiction"),  # not entailment
+        Pair("Nothing dated here.", "Nor here.", "entailment"),
+    ]
+    edits = date_edits(pairs, 10, seed=3)
+    assert len(edits) == 2 and all(e.label == "contradiction" for e in edits)
+    assert edits == date_edits(pairs, 10, seed=3)  # deterministic
+    by_premise = {e.premise: e.hypothesis for e in edits}
+    year = by_premise["The bridge opened in March 1998 after years of delay."]
+    assert year != "The bridge opened in 1998." and year.startswith("The bridge opened in ")
+    month = by_premise["Elections were held in October."]
+    assert "October" not in month and month.startswith("The vote took place in ")

@@ -199,7 +199,7 @@ def test_bad_input_is_refused_with_a_message(tmp_path, make, kwargs, message):
     [
         ({"top_k": 0}, "top-k"),
         ({"min_similarity": 1.5}, "min-similarity"),
-        ({"min_similarity": -0.1}, "min-similarity"),
+        ({"min_similarity": -1.1}, "min-similarity"),
         ({"threshold": 2.0}, "threshold"),
         ({"show": "everything"}, "unknown show"),
     ],

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "index": ("nli_check.cli.index", "index", "Index an archive's sentences for check --archive."),
     "scan": ("nli_check.cli.scan", "scan", "Mine contradictions across a news archive."),
     "train": ("nli_check.cli.train", "train", "Fine-tune an NLI model on labelled pairs."),
+    "train-embedder": ("nli_check.cli.train_embedder", "train_embedder",
+                       "Fine-tune the embedder that pairs claims with evidence."),
     "eval": ("nli_check.cli.evaluate", "eval_command", "Score an NLI model on labelled sets."),
     "calibrate": ("nli_check.cli.calibrate", "calibrate", "Fit temperature scaling on a dev set."),
 }

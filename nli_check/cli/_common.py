@@ -14,6 +14,10 @@ import click
 
 from nli_check.errors import NLICheckError
 
+#: ``--min-similarity`` means the same in ``check`` and ``scan``: a cosine similarity, -1 to 1.
+MIN_SIMILARITY_HELP = ("Cosine similarity (-1 to 1, in the embedder's space) a sentence pair needs to be put to "
+                       "the NLI model; of each sentence's top-k most similar, only those at or above it are.")
+
 
 def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)

@@ -8,8 +8,17 @@ import sys
 import click
 
 from nli_check.cli._archive import archive_arguments, archive_options
-from nli_check.cli._common import prepare_output, show_progress, user_errors, validate_device, write_atomic
+from nli_check.cli._common import (
+    MIN_SIMILARITY_HELP,
+    prepare_output,
+    show_progress,
+    user_errors,
+    validate_device,
+    write_atomic,
+)
 from nli_check.labels import DEFAULT_THRESHOLD
+from nli_check.models import DEFAULT_EMBEDDER
+from nli_check.pairing import CHECK_TOP_K, MIN_SIMILARITY
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +34,9 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 @click.option("--model", metavar="DIR|HUB_ID", default=None,
               help="NLI model: a local Hugging Face model directory or hub id. "
                    "[default: the shipped nli-minilm-l6]")
+@click.option("--embedder", metavar="DIR|NAME", default=None,
+              help="Sentence-embedding model that pairs claims with evidence: a sentence-transformers "
+                   f"directory, or all-MiniLM-L6-v2 for the stock one. [default: {DEFAULT_EMBEDDER}]")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda[:N]",
               callback=validate_device, help="Where to run the models; auto uses CUDA when present.")
 @click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto",
@@ -33,10 +45,10 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
                    "CPU only; installed with nli-check). auto: the fastest that kept accuracy.")
 @click.option("--quantize", type=click.Choice(["auto", "int8", "none"]), default="auto",
               show_default=True, help="int8 dynamic quantisation of the NLI model (CPU only).")
-@click.option("--top-k", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("--top-k", type=click.IntRange(min=1), default=CHECK_TOP_K, show_default=True,
               help="Evidence sentences compared with each claim.")
-@click.option("--min-similarity", type=click.FloatRange(0.0, 1.0), default=0.4, show_default=True,
-              help="Cosine similarity floor for pairing a claim with evidence.")
+@click.option("--min-similarity", type=click.FloatRange(-1.0, 1.0), default=MIN_SIMILARITY, show_default=True,
+              help=MIN_SIMILARITY_HELP)
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=DEFAULT_THRESHOLD, show_default=True,
               help="Minimum confidence of a reported finding: about the share of findings at that "
                    "confidence that are real.")
@@ -60,8 +72,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Exit with status 3 when a contradiction is reported.")
 @click.pass_context
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
-          device: str, backend: str, quantize: str, top_k: int, min_similarity: float, threshold: float,
-          show: str, fmt: str, per: str,
+          embedder: str | None, device: str, backend: str, quantize: str, top_k: int, min_similarity: float,
+          threshold: float, show: str, fmt: str, per: str,
           output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool,
           **archive_opts) -> None:
     """Find claims that the evidence contradicts or supports.
@@ -101,6 +113,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
             list(evidence) if evidence else None,
             **archive_arguments(archive_opts),
             model=model,
+            embedder=embedder,
             top_k=top_k,
             min_similarity=min_similarity,
             threshold=threshold,

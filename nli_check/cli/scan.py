@@ -6,8 +6,10 @@ import logging
 
 import click
 
-from nli_check.cli._common import show_progress, user_errors, validate_device
+from nli_check.cli._common import MIN_SIMILARITY_HELP, show_progress, user_errors, validate_device
 from nli_check.labels import DEFAULT_THRESHOLD
+from nli_check.models import DEFAULT_EMBEDDER
+from nli_check.pairing import MIN_SIMILARITY, SCAN_TOP_K
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +30,13 @@ logger = logging.getLogger(__name__)
     help="NLI model directory or hub id. [default: the shipped nli-minilm-l6]",
 )
 @click.option(
+    "--embedder",
     "--embedding-model",
-    metavar="DIR",
+    "embedding_model",
+    metavar="DIR|NAME",
     default=None,
-    help="Sentence-transformers model for pairing. [default: all-MiniLM-L6-v2]",
+    help="Sentence-embedding model that pairs sentences: a sentence-transformers directory, or "
+    f"all-MiniLM-L6-v2 for the stock one. [default: {DEFAULT_EMBEDDER}]",
 )
 @click.option(
     "--id-field", default=None, help="Record field with the article id. [default: guessed]"
@@ -46,16 +51,16 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--top-k",
     type=click.IntRange(min=1),
-    default=5,
+    default=SCAN_TOP_K,
     show_default=True,
     help="Nearest neighbours per sentence that become candidate pairs.",
 )
 @click.option(
     "--min-similarity",
     type=click.FloatRange(-1.0, 1.0),
-    default=0.6,
+    default=MIN_SIMILARITY,
     show_default=True,
-    help="Cosine similarity floor for a candidate pair.",
+    help=MIN_SIMILARITY_HELP,
 )
 @click.option(
     "--threshold",

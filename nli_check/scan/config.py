@@ -97,9 +97,9 @@ class ScanConfig:
 
     def embedding_name(self) -> str:
         if self.embedding_model is None:
-            from nli_check.models import MINILM
+            from nli_check.models import DEFAULT_EMBEDDER
 
-            return MINILM
+            return DEFAULT_EMBEDDER
         path = Path(self.embedding_model).expanduser()
         return str(path.resolve()) if path.exists() else str(self.embedding_model)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import NLICheckError
+from nli_check.pairing import MIN_SIMILARITY, SCAN_TOP_K
 from nli_check.scan.store import NO_DAY, atomic_write_json
 
 #: Structured dtype of a candidate pair: sentence ids ``a < b`` and their cosine similarity.
@@ -37,8 +38,8 @@ INDEX_KINDS = ("auto", "exact", "ivf")
 class SearchSettings:
     """What makes two sentences a candidate pair."""
 
-    top_k: int = 5
-    min_similarity: float = 0.6
+    top_k: int = SCAN_TOP_K
+    min_similarity: float = MIN_SIMILARITY
     across_sources_only: bool = False
     #: Pair only sentences of articles dated at most this many days apart (``None``: any).
     date_window: float | None = None

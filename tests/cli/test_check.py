@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from nli_check.cli import COMMANDS, cli
+from nli_check.pairing import CHECK_TOP_K
 
 REPO = Path(__file__).resolve().parents[2]
 DRAFT = "Russia is withdrawing its troops from the Ukrainian border.\nThe harvest was good.\n"
@@ -34,7 +35,9 @@ def run(*args, input=None):
 
 
 def _ok_args(files, model):
-    return ["check", files / "draft.txt", "-e", files / "sources", "--model", model, "--device", "cpu"]
+    # The fixture models call every pair a contradiction: a floor keeps the unrelated pairs out.
+    return ["check", files / "draft.txt", "-e", files / "sources", "--model", model, "--device", "cpu",
+            "--min-similarity", "0.4"]
 
 
 def test_help_lists_every_command_and_each_has_help():
@@ -83,7 +86,7 @@ def test_each_format_parses(files, contradiction_model_dir, fmt):
         [finding] = data["findings"]
         assert finding["label"] == "contradiction"
         assert finding["evidence"]["speaker"] == "Ben Wallace"
-        assert data["settings"]["top_k"] == 5 and data["counts"]["contradiction"] == 1
+        assert data["settings"]["top_k"] == CHECK_TOP_K and data["counts"]["contradiction"] == 1
         assert data["documents"]["claims"][0]["name"].endswith("draft.txt")
     elif fmt == "jsonl":
         rows = [json.loads(line) for line in out.splitlines()]
@@ -225,7 +228,7 @@ def test_model_that_is_not_an_nli_classifier(files, tmp_path):
 
 @pytest.mark.parametrize(
     "option, value",
-    [("--top-k", "0"), ("--min-similarity", "1.5"), ("--min-similarity", "-0.2"),
+    [("--top-k", "0"), ("--min-similarity", "1.5"), ("--min-similarity", "-1.2"),
      ("--threshold", "1.5"), ("--show", "everything"), ("--format", "pdf"), ("--batch-size", "0")],
 )
 def test_bad_option_values_are_usage_errors(files, option, value):
