@@ -611,14 +611,17 @@ def _days_apart(first: str | None, second: str | None) -> int | None:
 
 def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
             evidence_facts: Facts | None = None, *, claim_date: str | None = None,
-            evidence_date: str | None = None) -> Comparison | None:
+            evidence_date: str | None = None, claim_context: frozenset[str] | None = None,
+            evidence_context: frozenset[str] | None = None) -> Comparison | None:
     """Whether two sentences are about different events, or state conflicting or agreeing values.
 
     The rule, in order:
 
     0. One of them brings in another event ("last year's race", "neighbouring Croxby",
        "in a separate case") and the other does not: different events.
-    1. Each names something the other does not ("Ashby" / "Brindle"): different events.
+    1. Each names something the other does not ("Ashby" / "Brindle"), and one of those names
+       is not used by the other side's documents (``claim_context``, ``evidence_context``:
+       the names their documents use, when known): different events.
     2. Values of one measure that can't both be true ("about 120 jobs" / "450 jobs"), and
        different dates or periods as well: different events ("58% in October" / "69% in
        September"); with no date between them: a conflict.
@@ -636,7 +639,11 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     if bool(a.other_event) != bool(b.other_event):
         return Comparison("different-event", f"another event: '{a.other_event or b.other_event}'")
     only_a, only_b = a.names - b.names, b.names - a.names
-    if only_a and only_b:
+    # With the names each side's documents use, a name the other side's documents also use is
+    # shared ground ("the Kremlin" in one, "Russian" in the other, both in one article).
+    foreign = (claim_context is None or evidence_context is None
+               or bool(only_a - evidence_context) or bool(only_b - claim_context))
+    if only_a and only_b and foreign:
         return Comparison("different-event", f"{_show_names(claim, only_a)} vs {_show_names(evidence, only_b)}")
     conflicts, agreements = [], []
     for x in a.quantities:

@@ -268,6 +268,20 @@ class _Facts:
         self.claims, self.evidence = claims, evidence
         self.known = facts.known_names(s.text for s in (*claims, *evidence))
         self._read: dict[int, object] = {}
+        self._by_source: dict[str, list[Sentence]] = {}
+        for sentence in (*claims, *evidence):
+            self._by_source.setdefault(sentence.source, []).append(sentence)
+        self._context: dict[str, frozenset[str]] = {}
+
+    def _names_of(self, source: str) -> frozenset[str]:
+        """The names a document uses, over all its sentences given here."""
+        if source not in self._context:
+            names: set[str] = set()
+            for sentence in self._by_source.get(source, ()):
+                text = sentence.text.replace(sentence.speaker, " ") if sentence.speaker else sentence.text
+                names |= self._facts.names(text, self.known)
+            self._context[source] = frozenset(names)
+        return self._context[source]
 
     def _of(self, sentence: Sentence):
         key = id(sentence)
@@ -278,7 +292,9 @@ class _Facts:
     def compare(self, claim_index: int, evidence_index: int):
         claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
         return self._facts.compare(claim.text, evidence.text, self._of(claim), self._of(evidence),
-                                   claim_date=claim.date, evidence_date=evidence.date)
+                                   claim_date=claim.date, evidence_date=evidence.date,
+                                   claim_context=self._names_of(claim.source),
+                                   evidence_context=self._names_of(evidence.source))
 
 
 # ---------------------------------------------------------------------------- check

@@ -144,3 +144,14 @@ def test_articles_far_apart_report_different_events():
     far = compare(a, b, claim_date="2024-03-05", evidence_date="2024-08-12")
     assert far.kind == "different-event" and "160 days apart" in far.reason
     assert compare(a, b, claim_date="2024-03-05", evidence_date="not a date").kind == "conflict"
+
+
+def test_names_the_other_side_s_documents_use_are_shared_ground():
+    claim = "Moscow said troops were leaving and the Kremlin showed tanks leaving Crimea."
+    evidence = "He had seen no evidence that Russian troops were withdrawing."
+    assert _kind(claim, evidence) == "different-event"  # sentence alone: each names what the other does not
+    article = frozenset({"mosco", "kreml", "crime", "russi"})
+    assert compare(claim, evidence, claim_context=article, evidence_context=article) is None
+    assert compare("The council in Ashby approved 240 homes.", "The council in Kelsey approved 75 homes.",
+                   claim_context=frozenset({"ashby"}), evidence_context=frozenset({"kelse", "ashby"})).kind \
+        == "different-event"
