@@ -178,6 +178,64 @@ def number_edits(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
     return out
 
 
+_CONTENT_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
+
+
+def _content_words(text: str) -> set[str]:
+    return set(_CONTENT_WORD.findall(text.lower()))
+
+
+def topic_neutrals(pairs: list[tuple[str, str]], count: int, seed: int = 0) -> list[Pair]:
+    """Up to ``count`` neutral pairs: a claim against evidence that was written for another claim
+    on the same topic (it shares at least two of the claim's less common words).
+
+    Evidence of a claim that is a variant of this one (half or more of their words shared) is
+    never used, so a rewritten or negated copy of the claim does not come back as "neutral".
+    Teaches that evidence on the topic of a claim is not therefore for or against it.
+    """
+    rng = random.Random(seed)
+    evidence = sorted({p for p, _ in pairs})
+    index = {text: i for i, text in enumerate(evidence)}
+    own: dict[str, set[int]] = {}
+    claims_of: dict[int, set[str]] = {}
+    for premise, claim in pairs:
+        own.setdefault(claim, set()).add(index[premise])
+        claims_of.setdefault(index[premise], set()).add(claim)
+    words = [_content_words(text) for text in evidence]
+    frequency: dict[str, int] = {}
+    for ws in words:
+        for w in ws:
+            frequency[w] = frequency.get(w, 0) + 1
+    too_common = max(3, len(evidence) // 20)
+    postings: dict[str, list[int]] = {}
+    for i, ws in enumerate(words):
+        for w in ws:
+            if frequency[w] <= too_common:
+                postings.setdefault(w, []).append(i)
+    claim_words = {c: _content_words(c) for c in own}
+    claims = sorted(own)
+    rng.shuffle(claims)
+    out: list[Pair] = []
+    for claim in claims:
+        if len(out) >= count:
+            break
+        mine = claim_words[claim]
+        shared: dict[int, int] = {}
+        for w in mine:
+            for i in postings.get(w, ()):
+                shared[i] = shared.get(i, 0) + 1
+        candidates = sorted((i for i, n in shared.items() if n >= 2 and i not in own[claim]),
+                            key=lambda i: (-shared[i], i))
+        candidates = [i for i in candidates[:20] if not any(_variant(mine, claim_words[c]) for c in claims_of[i])]
+        if candidates:
+            out.append(Pair(evidence[rng.choice(candidates[:10])], claim, NEUTRAL))
+    return out
+
+
+def _variant(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
+
+
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 _YEAR = re.compile(r"(?<![\w.,])(1[6-9]\d\d|20\d\d)(?![\w.,]\d)")

@@ -6,6 +6,7 @@ Parquet (optionally gzipped), or a dataset saved with ``save_to_disk``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -299,12 +300,15 @@ _NON_WORD = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _normalised(text: str) -> str:
+    # Cached: long evidence recurs across many pairs (tables, FEVER pages, shared premises).
+    return _SPACES.sub(" ", _NON_WORD.sub("", text.lower())).strip()
+
+
 def pair_key(premise: str, hypothesis: str) -> str:
     """A normalised key for deduplication: lower case, no punctuation, collapsed spaces."""
-    def norm(text: str) -> str:
-        return _SPACES.sub(" ", _NON_WORD.sub("", text.lower())).strip()
-
-    return f"{norm(premise)}\u241f{norm(hypothesis)}"
+    return f"{_normalised(premise)}\u241f{_normalised(hypothesis)}"
 
 
 def hash_fraction(premise: str, hypothesis: str) -> float:

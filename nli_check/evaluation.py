@@ -313,19 +313,21 @@ def evaluate_sets(model, sets: Sequence, *, batch_size: int = 64, show_progress:
     }
 
 
-def load_config_dev_sets(config_path, data_dir=None) -> tuple[list, object]:
-    """The ``[[dev]]`` sets of a training config, in full (``max_dev_pairs`` is not applied).
+def load_config_dev_sets(config_path, data_dir=None, section: str = "dev") -> tuple[list, object]:
+    """The ``[[dev]]`` (or ``[[calibration]]``) sets of a training config, in full (``max_dev_pairs``
+    is not applied).
 
     Returns ``(sets, config)``. ``data_dir`` replaces the config's ``data_dir``.
     """
-    from nli_check.training import TrainConfig, _read_spec
+    from nli_check.training import TrainConfig, read_spec
 
     config = TrainConfig.from_file(config_path)
     if data_dir is not None:
         config.data_dir = str(data_dir)
-    if not config.dev:
-        raise NLICheckError(f"{config_path} has no [[dev]] sets: add some, or give data files")
-    return [_read_spec(config, spec, "dev") for spec in config.dev], config
+    specs = getattr(config, section)
+    if not specs:
+        raise NLICheckError(f"{config_path} has no [[{section}]] sets: add some, or give data files")
+    return [read_spec(config, spec, section) for spec in specs], config
 
 
 # ------------------------------------------------------------------ plots

@@ -283,26 +283,8 @@ class NLIModel:
         return out, windows
 
     def windows(self, premise: str, hypothesis: str, stride_fraction: float = 0.5) -> list[tuple[str, str]]:
-        """Split a pair that does not fit the model into overlapping windows of whole tokens.
-
-        The hypothesis is kept whole where it fits in half the window; the premise (evidence) is
-        cut into overlapping spans. Each window is an exact substring of the original text.
-        """
-        tok = self.tokenizer
-        p_enc = tok(premise, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        h_enc = tok(hypothesis, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        p_len, h_len = len(p_enc["input_ids"]), len(h_enc["input_ids"])
-        room = self.max_length - self._num_special
-        if p_len + h_len <= room:
-            return [(premise, hypothesis)]
-        hyp_parts = [hypothesis]
-        hyp_room = h_len
-        if h_len > room // 2:
-            hyp_room = room // 2
-            hyp_parts = _spans(hypothesis, h_enc["offset_mapping"], hyp_room, stride_fraction)
-        prem_room = room - hyp_room
-        prem_parts = _spans(premise, p_enc["offset_mapping"], prem_room, stride_fraction)
-        return [(p, h) for h in hyp_parts for p in prem_parts]
+        """Split a pair that does not fit the model into overlapping windows (:func:`window_pair`)."""
+        return window_pair(self.tokenizer, premise, hypothesis, self.max_length, stride_fraction)
 
     def _run(self, pairs, batch_size, max_tokens, show_progress, apply_temperature):
         """Logits in :data:`LABELS` order: tokenise all pairs, sort them by length, cut the order
@@ -362,6 +344,38 @@ class NLIModel:
             f"NLIModel({self.name!r}, device={str(self.device)!r}, backend={mode!r}, "
             f"temperature={self.temperature:.3f})"
         )
+
+
+def window_pair(tokenizer, premise: str, hypothesis: str, max_length: int,
+                stride_fraction: float = 0.5) -> list[tuple[str, str]]:
+    """Split a pair that does not fit ``max_length`` tokens into overlapping windows of whole tokens.
+
+    The hypothesis is kept whole where it fits in half the window; the premise (evidence) is
+    cut into overlapping spans. Each window is an exact substring of the original text. Inference
+    and training window long evidence with this one function.
+    """
+    p_enc = tokenizer(premise, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    h_enc = tokenizer(hypothesis, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    room = max_length - tokenizer.num_special_tokens_to_add(pair=True)
+    return windows_from_offsets(premise, hypothesis, p_enc["offset_mapping"], h_enc["offset_mapping"], room,
+                                stride_fraction)
+
+
+def windows_from_offsets(premise: str, hypothesis: str, p_offsets, h_offsets, room: int,
+                         stride_fraction: float = 0.5) -> list[tuple[str, str]]:
+    """:func:`window_pair` on texts already tokenised (token character offsets, no special tokens);
+    ``room`` is the window's token count less the special tokens."""
+    p_len, h_len = len(p_offsets), len(h_offsets)
+    if p_len + h_len <= room:
+        return [(premise, hypothesis)]
+    hyp_parts = [hypothesis]
+    hyp_room = h_len
+    if h_len > room // 2:
+        hyp_room = room // 2
+        hyp_parts = _spans(hypothesis, h_offsets, hyp_room, stride_fraction)
+    prem_room = room - hyp_room
+    prem_parts = _spans(premise, p_offsets, prem_room, stride_fraction)
+    return [(p, h) for h in hyp_parts for p in prem_parts]
 
 
 def pad_batch(ids, lengths: np.ndarray, batch: np.ndarray, pad_id: int, types=None) -> list[np.ndarray]:

@@ -4,6 +4,15 @@ A base encoder gets a new three-label head; an existing NLI model keeps its labe
 saves, beside the best model, the resolved config, the label mapping, the data files with
 their row counts and SHA-256 hashes, and the per-evaluation dev metrics. An interrupted run
 resumes from its last checkpoint with ``resume=True`` without repeating or skipping data.
+
+A long run goes in legs: ``max_minutes`` ends a leg with a dev evaluation and a checkpoint, and
+the next leg continues it with ``resume=True``. Checkpoints are written every
+``checkpoint_minutes`` (and every ``checkpoint_every`` steps), so a killed leg loses at most that.
+The training record lists every leg: steps, pairs seen, minutes, speed by length, dev metrics.
+
+The loop reads as named steps: :func:`build_model`, :func:`encode`, :func:`plan_epochs`,
+:func:`build_optimizer`, then :class:`TrainingRun` (``run_epoch``, ``train_step``, ``evaluate``,
+``save_checkpoint``, ``finish_leg``).
 """
 
 from __future__ import annotations
@@ -12,7 +21,6 @@ import copy
 import dataclasses
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -22,16 +30,31 @@ from typing import Any
 
 import numpy as np
 
-from nli_check.data import LabelledPairs, limit_pairs, pair_key, read_pairs, split_pairs
+from nli_check.data import LabelledPairs
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, NOT_ENTAILMENT, map_model_labels
 from nli_check.pause import pause_point
+from nli_check.train_data import (
+    PreparedData,
+    epoch_sample,
+    length_grouped_batches,
+    load_prepared,
+    prepare_data,
+    prepared_key,
+    read_spec,
+    save_prepared,
+)
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
 RECORD_FILE = "training_record.json"
 CONFIG_FILE = "train_config.json"
+PREPARED_DIR = "prepared-data"
+#: Fields a resumed run may change: they decide when things are saved or where it runs, not what is learnt.
+RESUME_FREE_FIELDS = frozenset({"checkpoint_every", "checkpoint_minutes", "device", "eval_every",
+                                "early_stopping_patience", "baseline_model", "max_shard_size"})
+DATA_KINDS = ("file", "disputes", "topic_neutrals")
 
 
 @dataclass
@@ -41,7 +64,9 @@ class DataSpec:
     ``holdout`` names a fraction of pairs (chosen by a hash of the pair) that is held out:
     a dev entry keeps that fraction, a train entry keeps the rest, so one file can feed both
     without overlap. ``kind="disputes"`` builds ``size`` dispute-frame pairs from the file's
-    sentences instead of reading its labels (see :mod:`nli_check.augment`).
+    sentences instead of reading its labels; ``kind="topic_neutrals"`` builds up to ``size``
+    neutral pairs of a claim against another claim's on-topic evidence (see :mod:`nli_check.augment`).
+    ``weight`` is the sampling weight: per epoch the entry contributes ``weight`` times its pairs.
     """
 
     path: str
@@ -54,16 +79,19 @@ class DataSpec:
     hypothesis_col: str | None = None
     label_col: str | None = None
     label_map: str | None = None
+    weight: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.kind not in {"file", "disputes"}:
-            raise NLICheckError(f"data kind must be 'file' or 'disputes', got {self.kind!r}")
+        if self.kind not in DATA_KINDS:
+            raise NLICheckError(f"data kind must be one of {', '.join(DATA_KINDS)}, got {self.kind!r}")
+        if not float(self.weight) > 0:
+            raise NLICheckError(f"weight must be positive, got {self.weight} for {self.path}")
         if not 0.0 <= float(self.holdout) < 1.0:
             raise NLICheckError(f"holdout must be in [0, 1), got {self.holdout} for {self.path}")
         if self.limit is not None and int(self.limit) < 1:
             raise NLICheckError(f"limit must be at least 1, got {self.limit} for {self.path}")
-        if self.kind == "disputes" and not self.size:
-            raise NLICheckError(f"a disputes entry needs size = N (number of pairs) for {self.path}")
+        if self.kind != "file" and not self.size:
+            raise NLICheckError(f"a {self.kind} entry needs size = N (number of pairs) for {self.path}")
 
     @classmethod
     def parse(cls, value: Any) -> DataSpec:
@@ -94,10 +122,17 @@ class TrainConfig:
     data_dir: str | None = None
     train: list[DataSpec] = field(default_factory=list)
     dev: list[DataSpec] = field(default_factory=list)
+    #: Sets kept out of training and dev, for fitting the temperature (``nli-check calibrate --config``).
+    calibration: list[DataSpec] = field(default_factory=list)
     epochs: int = 3
     learning_rate: float = 5e-5
     batch_size: int = 32
+    #: With a token budget, a batch holds at most this many tokens once padded (and at most
+    #: ``batch_size`` pairs): short pairs share a step, long ones get smaller batches.
+    batch_tokens: int | None = None
     max_length: int = 128
+    #: Pairs longer than ``max_length``: "window" them as inference does, or "truncate" them.
+    long_pairs: str = "window"
     warmup_ratio: float = 0.06
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
@@ -105,12 +140,20 @@ class TrainConfig:
     early_stopping_patience: int = 2
     eval_every: int | None = None
     checkpoint_every: int = 200
+    #: Also checkpoint when this many minutes have passed since the last checkpoint.
+    checkpoint_minutes: float = 10.0
     max_dev_pairs: int | None = 2000
     symmetric_contradictions: bool = True
     #: Keep the word-embedding matrix fixed: about 4x faster steps on CPU, little accuracy lost.
     freeze_embeddings: bool = True
+    #: Keep this many of the lowest transformer layers fixed too: no backward pass through them.
+    freeze_layers: int = 0
     number_edits: int = 0
     save_dtype: str = "float32"
+    #: Shard the saved best model into safetensors files of at most this size (e.g. "16MiB").
+    max_shard_size: str | None = None
+    #: An NLI model scored on the same dev sets when a run starts, for comparison.
+    baseline_model: str | None = None
     device: str = "auto"
     strict: bool = False
     premise_col: str | None = None
@@ -121,6 +164,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.train = [DataSpec.parse(v) for v in self.train]
         self.dev = [DataSpec.parse(v) for v in self.dev]
+        self.calibration = [DataSpec.parse(v) for v in self.calibration]
         checks = [
             (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
             (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
@@ -133,6 +177,12 @@ class TrainConfig:
             (self.save_dtype in {"float32", "float16", "bfloat16"},
              f"save_dtype must be float32, float16 or bfloat16, got {self.save_dtype!r}"),
             (self.early_stopping_patience >= 0, "early_stopping_patience must be >= 0"),
+            (self.batch_tokens is None or self.batch_tokens >= self.max_length,
+             f"batch_tokens must be at least max_length ({self.max_length}), got {self.batch_tokens}"),
+            (self.long_pairs in {"window", "truncate"},
+             f"long_pairs must be 'window' or 'truncate', got {self.long_pairs!r}"),
+            (self.checkpoint_minutes > 0, f"checkpoint_minutes must be positive, got {self.checkpoint_minutes}"),
+            (self.freeze_layers >= 0, f"freeze_layers must be >= 0, got {self.freeze_layers}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -157,6 +207,11 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def snapshot(self) -> dict:
+        """The config as JSON values, without the fields a resumed run may change."""
+        data = json.loads(json.dumps(self.to_dict(), default=str))
+        return {k: v for k, v in data.items() if k not in RESUME_FREE_FIELDS}
 
     def resolve_path(self, path: str) -> Path:
         candidate = Path(path).expanduser()
@@ -231,237 +286,28 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
-# ------------------------------------------------------------------ data assembly
+# ------------------------------------------------------------------ named steps
 @dataclass
-class PreparedData:
-    premises: list[str]
-    hypotheses: list[str]
-    labels: list[str]
-    sources: list[dict]
-    dev: list[LabelledPairs]
-    dropped_overlap: int = 0
-    dropped_duplicates: int = 0
-    augmented: dict = field(default_factory=dict)
+class Encoded:
+    """Token ids of the training pairs, their lengths, label ids and sources."""
+
+    ids: list
+    types: list | None
+    lengths: np.ndarray
+    targets: np.ndarray
+    source_ids: np.ndarray
+    truncated: int = 0
 
 
-def _read_spec(config: TrainConfig, spec: DataSpec, part: str) -> LabelledPairs:
-    from nli_check import augment
-
-    path = config.resolve_path(spec.path)
-    data = read_pairs(
-        path,
-        premise_col=spec.premise_col or config.premise_col,
-        hypothesis_col=spec.hypothesis_col or config.hypothesis_col,
-        label_col=spec.label_col or config.label_col,
-        label_map=spec.label_map or config.label_map,
-        strict=config.strict,
-        name=spec.display_name,
-    )
-    if spec.holdout:
-        data = split_pairs(data, float(spec.holdout), part)
-    if spec.kind == "disputes":
-        sentences = sorted(set(data.hypotheses) | set(data.premises))
-        held_out = part == "dev"
-        pairs = augment.dispute_pairs(sentences, int(spec.size), seed=config.seed + (1 if held_out else 0),
-                                      held_out=held_out)
-        built = LabelledPairs(
-            premises=[p.premise for p in pairs],
-            hypotheses=[p.hypothesis for p in pairs],
-            labels=[p.label for p in pairs],
-            name=spec.name or f"disputes:{data.name}",
-            path=data.path,
-            sha256=data.sha256,
-            rows_read=data.rows_read,
-        )
-        return built
-    return limit_pairs(data, spec.limit)
-
-
-def prepare_data(config: TrainConfig, label_set: set[str]) -> PreparedData:
-    """Read, split, deduplicate and augment the training data; read the dev sets."""
-    from nli_check import augment
-
-    if not config.train:
-        raise NLICheckError("no training data: give training files or a config with [[train]] entries")
-    dev_sets = [_read_spec(config, spec, "dev") for spec in config.dev]
-    dev_sets = [limit_pairs(d, config.max_dev_pairs) for d in dev_sets]
-    dev_keys = {pair_key(p, h) for d in dev_sets for p, h in d.pairs()}
-    dev_keys |= {pair_key(h, p) for d in dev_sets for p, h in d.pairs()}
-
-    premises: list[str] = []
-    hypotheses: list[str] = []
-    labels: list[str] = []
-    sources = []
-    seen: set[str] = set()
-    overlap = duplicates = skipped_labels = 0
-    plain: list[augment.Pair] = []
-    for spec in config.train:
-        data = _read_spec(config, spec, "train")
-        used = 0
-        for p, h, label in zip(data.premises, data.hypotheses, data.labels):
-            if label not in label_set:
-                skipped_labels += 1
-                continue
-            key = pair_key(p, h)
-            if key in dev_keys:
-                overlap += 1
-                continue
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-            premises.append(p)
-            hypotheses.append(h)
-            labels.append(label)
-            used += 1
-            if spec.kind == "file":
-                plain.append(augment.Pair(p, h, label))
-        record = data.record()
-        record["rows_used"] = used
-        record["kind"] = spec.kind
-        record["holdout"] = spec.holdout
-        sources.append(record)
-        logger.info("train  %-40s %7d pairs", data.name, used)
-    if skipped_labels:
-        logger.warning("skipped %d training rows whose label the model cannot learn (e.g. not_entailment)",
-                       skipped_labels)
-
-    extra: list[augment.Pair] = []
-    augmented = {}
-    if config.symmetric_contradictions:
-        swapped = augment.symmetric_contradictions(plain)
-        augmented["symmetric_contradictions"] = len(swapped)
-        extra.extend(swapped)
-    if config.number_edits:
-        edits = augment.number_edits(plain, config.number_edits, seed=config.seed)
-        augmented["number_edits"] = len(edits)
-        extra.extend(edits)
-    for pair in extra:
-        key = pair_key(pair.premise, pair.hypothesis)
-        if key in dev_keys or key in seen or pair.label not in label_set:
-            continue
-        seen.add(key)
-        premises.append(pair.premise)
-        hypotheses.append(pair.hypothesis)
-        labels.append(pair.label)
-    for d in dev_sets:
-        logger.info("dev    %-40s %7d pairs (%s)", d.name, len(d), d.kind)
-    return PreparedData(premises, hypotheses, labels, sources, dev_sets, overlap, duplicates, augmented)
-
-
-# ------------------------------------------------------------------ the loop
-def _batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
-    """Length-grouped batches in a deterministic order for (seed, epoch)."""
-    rng = np.random.default_rng(seed * 1000 + epoch)
-    order = rng.permutation(len(lengths))
-    chunk = batch_size * 64
-    batches = []
-    for start in range(0, len(order), chunk):
-        part = order[start : start + chunk]
-        part = part[np.argsort(lengths[part], kind="stable")]
-        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
-    rng.shuffle(batches)
-    return batches
-
-
-def _dev_scores(model, tokenizer, dev: LabelledPairs, label_index: dict[str, int], device, max_length: int,
-                batch_size: int = 128) -> dict:
+def build_model(config: TrainConfig, checkpoint: Path | None):
+    """The tokenizer, the model (from the checkpoint when resuming), its label index, and whether
+    the head is new. Frozen parts (embeddings, lowest layers) are set here."""
     import torch
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-    model.eval()
-    enc = tokenizer(dev.premises, dev.hypotheses, truncation=True, max_length=max_length)
-    lengths = np.array([len(x) for x in enc["input_ids"]])
-    order = np.argsort(-lengths)
-    logits = np.zeros((len(dev), len(LABELS)), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            batch = tokenizer.pad({k: [enc[k][i] for i in idx] for k in enc.keys()}, return_tensors="pt")
-            batch = {k: v.to(device) for k, v in batch.items()}
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                out = model(**batch).logits.float().cpu().numpy()
-            for col, name in enumerate(LABELS):
-                logits[idx, col] = out[:, label_index[name]] if name in label_index else -1e4
-    model.train()
-    gold = np.array([LABELS.index(x) if x in LABELS else -1 for x in dev.labels])
-    kind = dev.kind
-    if kind == "two_way":
-        pred = np.where(logits[:, 0] > logits[:, 1], 0, 1)
-    elif kind == "entailment_vs_not":
-        is_e = logits[:, 1] >= np.maximum(logits[:, 0], logits[:, 2])
-        truth = np.array([x == ENTAILMENT for x in dev.labels])
-        return {"accuracy": float((is_e == truth).mean()), "pairs": len(dev), "kind": kind}
-    else:
-        pred = logits.argmax(axis=1)
-    accuracy = float((pred == gold).mean())
-    f1s = []
-    for cls in sorted(set(gold.tolist())):
-        tp = float(((pred == cls) & (gold == cls)).sum())
-        fp = float(((pred == cls) & (gold != cls)).sum())
-        fn = float(((pred != cls) & (gold == cls)).sum())
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return {"accuracy": accuracy, "macro_f1": float(np.mean(f1s)), "pairs": len(dev), "kind": kind}
-
-
-def _save_model(model, tokenizer, path: Path, dtype: str) -> None:
-    import torch
-
-    tmp = path.parent / f".{path.name}.tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    to_save = model
-    if dtype != "float32":
-        to_save = copy.deepcopy(model).to(getattr(torch, dtype))
-    to_save.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    path.mkdir(parents=True, exist_ok=True)
-    for item in tmp.iterdir():
-        os.replace(item, path / item.name)
-    tmp.rmdir()
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = False) -> dict:
-    """Train per ``config``; returns the training record (also saved beside the model)."""
-    import torch
-    from transformers import (
-        AutoConfig,
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        get_linear_schedule_with_warmup,
-    )
-
-    from nli_check.devices import resolve_device
     from nli_check.models import resolve_model_name
 
-    output = Path(config.output_dir)
-    checkpoint = output / CHECKPOINT_DIR
-    state: dict | None = None
-    if resume:
-        if not (checkpoint / "state.json").exists():
-            raise NLICheckError(f"nothing to resume: {checkpoint} holds no checkpoint; run without --resume")
-        state = json.loads((checkpoint / "state.json").read_text())
-        saved = state.get("config", {})
-        if saved and saved != json.loads(json.dumps(config.to_dict(), default=str)):
-            raise NLICheckError(
-                f"the config differs from the one {checkpoint} was trained with: resume with the same "
-                "config, or train into a new --output directory"
-            )
-    elif checkpoint.exists():
-        raise NLICheckError(
-            f"{output} holds an unfinished run: add --resume to continue it, or choose a new --output"
-        )
-
-    torch.manual_seed(config.seed)
-    np.random.seed(config.seed)
-    device = resolve_device(config.device)
     base = resolve_model_name(config.base_model)
-    load_from = str(checkpoint) if state else base
     local_only = Path(base).exists() or os.environ.get("HF_HUB_OFFLINE") == "1"
     try:
         base_config = AutoConfig.from_pretrained(base, local_files_only=local_only)
@@ -474,194 +320,548 @@ def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = Fa
         label_index = {name: i for i, name in enumerate(LABELS)}
         new_head = True
     id2label = {i: name for name, i in label_index.items()}
-    model_kwargs: dict[str, Any] = {"local_files_only": True if state else local_only, "use_safetensors": True,
-                                    "dtype": torch.float32}
-    if new_head and not state:
-        model_kwargs.update(num_labels=len(id2label), id2label=id2label,
-                            label2id={v: k for k, v in id2label.items()}, ignore_mismatched_sizes=True)
+    kwargs: dict[str, Any] = {"local_files_only": True if checkpoint else local_only, "use_safetensors": True,
+                              "dtype": torch.float32}
+    if new_head and not checkpoint:
+        kwargs.update(num_labels=len(id2label), id2label=id2label,
+                      label2id={v: k for k, v in id2label.items()}, ignore_mismatched_sizes=True)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=local_only)
-    model = AutoModelForSequenceClassification.from_pretrained(load_from, **model_kwargs)
-    model.to(device)
-    model.train()
-    if config.freeze_embeddings:
-        model.get_input_embeddings().requires_grad_(False)
+    model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint) if checkpoint else base, **kwargs)
+    freeze(model, config)
+    return tokenizer, model, label_index, new_head
 
-    data = prepare_data(config, set(label_index))
-    n = len(data.labels)
-    if n == 0:
-        raise NLICheckError("no training pairs left after filtering: check the data and labels")
-    logger.info("training on %d pairs (%d dropped as dev overlap, %d duplicates); augmented: %s",
-                n, data.dropped_overlap, data.dropped_duplicates, data.augmented)
-    enc = tokenizer(data.premises, data.hypotheses, truncation=True, max_length=config.max_length)
-    lengths = np.array([len(x) for x in enc["input_ids"]])
-    truncated = int((lengths >= config.max_length).sum())
+
+def freeze(model, config: TrainConfig) -> None:
+    """Fix the word embeddings and/or the lowest ``freeze_layers`` transformer layers."""
+    if config.freeze_embeddings or config.freeze_layers:
+        model.get_input_embeddings().requires_grad_(False)
+    if not config.freeze_layers:
+        return
+    encoder = getattr(model.base_model, "encoder", None)
+    layers = getattr(encoder, "layer", None)
+    if layers is None or config.freeze_layers > len(layers):
+        raise NLICheckError(f"freeze_layers={config.freeze_layers}: the model has "
+                            f"{0 if layers is None else len(layers)} encoder layers it can freeze")
+    model.base_model.embeddings.requires_grad_(False)
+    for layer in layers[: config.freeze_layers]:
+        layer.requires_grad_(False)
+
+
+def encode(tokenizer, data: PreparedData, label_index: dict[str, int], max_length: int,
+           windowed: bool = False) -> Encoded:
+    """Token ids of every training pair. With ``windowed`` data every pair already fits ``max_length``;
+    otherwise pairs that reach it are counted (and logged) as truncated."""
+    enc = tokenizer(data.premises, data.hypotheses, truncation=True, max_length=max_length)
+    lengths = np.fromiter((len(x) for x in enc["input_ids"]), dtype=np.int64, count=len(data.labels))
+    truncated = 0 if windowed else int((lengths >= max_length).sum())
     if truncated:
         logger.warning("%d training pairs (%.1f%%) are longer than max_length=%d and were truncated for training",
-                       truncated, 100 * truncated / n, config.max_length)
-    targets = np.array([label_index[x] for x in data.labels])
+                       truncated, 100 * truncated / max(len(lengths), 1), max_length)
+    return Encoded(enc["input_ids"], enc.get("token_type_ids"), lengths,
+                   np.array([label_index[x] for x in data.labels], dtype=np.int64),
+                   np.asarray(data.source_ids, dtype=np.int64), truncated)
 
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
+
+def plan_epochs(encoded: Encoded, weights: list[float], config: TrainConfig) -> list[list[np.ndarray]]:
+    """Every epoch's batches, fixed by the seed: the weighted sample, cut into length-grouped batches."""
+    plans = []
+    for epoch in range(config.epochs):
+        sample = epoch_sample(encoded.source_ids, weights, config.seed, epoch)
+        plans.append(length_grouped_batches(sample, encoded.lengths, config.batch_size, config.batch_tokens,
+                                            config.seed, epoch))
+    return plans
+
+
+def build_optimizer(model, config: TrainConfig, total_steps: int):
+    """AdamW (no weight decay on biases and norms) and a linear schedule with warm-up."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "norm.weight")
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     groups = [
-        {"params": [p for name, p in model.named_parameters()
-                    if p.requires_grad and not any(k in name for k in no_decay)],
+        {"params": [p for name, p in trainable if not any(k in name for k in no_decay)],
          "weight_decay": config.weight_decay},
-        {"params": [p for name, p in model.named_parameters()
-                    if p.requires_grad and any(k in name for k in no_decay)],
-         "weight_decay": 0.0},
+        {"params": [p for name, p in trainable if any(k in name for k in no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    return optimizer, scheduler
 
-    history: list[dict] = []
-    best = -1.0
-    best_step = None
-    patience = config.early_stopping_patience
-    start_epoch, skip_batches, global_step = 0, 0, 0
-    if state:
-        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt", weights_only=True))
-        scheduler.load_state_dict(torch.load(checkpoint / "scheduler.pt", weights_only=True))
-        torch.set_rng_state(torch.load(checkpoint / "rng.pt", weights_only=True))
-        start_epoch, skip_batches = state["epoch"], state["batch_in_epoch"]
-        global_step, history = state["global_step"], state["history"]
-        best, best_step, patience = state["best"], state["best_step"], state["patience"]
-        logger.info("resuming at epoch %d, batch %d (step %d)", start_epoch + 1, skip_batches, global_step)
 
-    record_base = {
-        "base_model": config.base_model,
-        "new_head": new_head,
-        "id2label": {str(k): v for k, v in id2label.items()},
-        "train_sources": data.sources,
-        "train_pairs": n,
-        "dropped_dev_overlap": data.dropped_overlap,
-        "dropped_duplicates": data.dropped_duplicates,
-        "augmented": data.augmented,
-        "truncated_train_pairs": truncated,
-        "dev_sources": [d.record() | {"kind": d.kind} for d in data.dev],
-        "config": config.to_dict(),
-    }
-    output.mkdir(parents=True, exist_ok=True)
-    config_snapshot = json.loads(json.dumps(config.to_dict(), default=str))
+def make_batch(encoded: Encoded, idx: np.ndarray, pad_id: int, device) -> tuple[dict, Any]:
+    """Model inputs for the pairs ``idx``, padded to the longest of them, and their labels."""
+    import torch
 
-    def save_checkpoint(epoch: int, batch_in_epoch: int) -> None:
-        tmp = output / f".{CHECKPOINT_DIR}.tmp"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        model.save_pretrained(tmp, safe_serialization=True)
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-        torch.save(torch.get_rng_state(), tmp / "rng.pt")
-        _write_json(tmp / "state.json", {
-            "epoch": epoch, "batch_in_epoch": batch_in_epoch, "global_step": global_step,
-            "history": history, "best": best, "best_step": best_step, "patience": patience,
-            "config": config_snapshot,
-        })
-        old = output / f".{CHECKPOINT_DIR}.old"
-        if checkpoint.exists():
-            os.replace(checkpoint, old)
-        os.replace(tmp, checkpoint)
-        if old.exists():
-            shutil.rmtree(old)
-        pause_point("train", global_step)
+    from nli_check.nli import pad_batch
 
-    def evaluate_and_keep(epoch: int) -> bool:
-        """Evaluate on dev; save the model if it is the best so far. Returns True to stop early."""
-        nonlocal best, best_step, patience
-        scores = {d.name: _dev_scores(model, tokenizer, d, label_index, device, config.max_length) for d in data.dev}
-        mean = float(np.mean([s["accuracy"] for s in scores.values()])) if scores else -float(global_step)
-        entry = {"epoch": epoch + 1, "step": global_step, "mean_dev_accuracy": mean, "dev": scores,
-                 "train_loss": running_loss / max(running_count, 1), "time": time.time() - started}
-        history.append(entry)
-        logger.info("step %d epoch %d: mean dev accuracy %.4f  %s", global_step, epoch + 1, mean,
-                    "  ".join(f"{k}={v['accuracy']:.3f}" for k, v in scores.items()))
-        if mean > best or not data.dev:
-            best, best_step = mean, global_step
-            patience = config.early_stopping_patience
-            _save_model(model, tokenizer, output, config.save_dtype)
-            _write_json(output / CONFIG_FILE, config.to_dict())
-            logger.info("saved best model to %s", output)
-            return False
-        patience -= 1
-        return patience < 0
+    arrays = pad_batch(encoded.ids, encoded.lengths, idx, pad_id, encoded.types)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    inputs = {name: torch.from_numpy(a).to(device) for name, a in zip(names, arrays)}
+    return inputs, torch.as_tensor(encoded.targets[idx]).to(device)
 
-    started = time.time()
-    running_loss, running_count = 0.0, 0
-    progress = None
-    if show_progress:
-        from tqdm.auto import tqdm
 
-        progress = tqdm(total=total_steps, initial=global_step, desc="train", unit="step")
-    loss_fn = torch.nn.CrossEntropyLoss()
-    stopped = False
-    pad_id = tokenizer.pad_token_id or 0
-    has_types = "token_type_ids" in enc
-    for epoch in range(start_epoch, config.epochs):
-        batches = _batches(lengths, config.batch_size, config.seed, epoch)
-        first = skip_batches if epoch == start_epoch else 0
-        for position in range(first, len(batches)):
-            idx = batches[position]
-            width = int(lengths[idx].max())
-            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            types = torch.zeros((len(idx), width), dtype=torch.long) if has_types else None
-            for row, i in enumerate(idx):
-                m = int(lengths[i])
-                input_ids[row, :m] = torch.as_tensor(enc["input_ids"][i])
-                mask[row, :m] = 1
-                if types is not None:
-                    types[row, :m] = torch.as_tensor(enc["token_type_ids"][i])
-            inputs = {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
-            if types is not None:
-                inputs["token_type_ids"] = types.to(device)
-            labels_t = torch.as_tensor(targets[idx]).to(device)
+def train_step(model, optimizer, scheduler, inputs: dict, labels, max_grad_norm: float) -> float:
+    """One optimiser step on one batch; returns the batch's mean loss."""
+    import torch
+
+    device = labels.device
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        logits = model(**inputs).logits
+    loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return float(loss.item())
+
+
+def dev_logits(model, tokenizer, dev: LabelledPairs, label_index: dict[str, int], device, max_length: int,
+               batch_tokens: int = 8192) -> np.ndarray:
+    """Logits in :data:`LABELS` order for a dev set, long pairs windowed and the most decided
+    window kept, as :class:`nli_check.nli.NLIModel` does at inference."""
+    import torch
+
+    from nli_check.nli import length_batches, pad_batch, window_pair
+
+    room = max_length - tokenizer.num_special_tokens_to_add(pair=True)
+    counts = [[len(x) for x in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]]
+              for texts in (dev.premises, dev.hypotheses)]
+    expanded, owner = [], []
+    for index, pair in enumerate(dev.pairs()):
+        fits = counts[0][index] + counts[1][index] <= room
+        parts = [pair] if fits else window_pair(tokenizer, pair[0], pair[1], max_length)
+        expanded.extend(parts)
+        owner.extend([index] * len(parts))
+    enc = tokenizer([p for p, _ in expanded], [h for _, h in expanded], truncation=True, max_length=max_length)
+    lengths = np.array([len(x) for x in enc["input_ids"]], dtype=np.int64)
+    raw = np.zeros((len(expanded), len(LABELS)), dtype=np.float32)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for idx in length_batches(lengths, 256, max(batch_tokens, max_length)):
+            arrays = pad_batch(enc["input_ids"], lengths, idx, tokenizer.pad_token_id or 0, enc.get("token_type_ids"))
+            inputs = {k: torch.from_numpy(a).to(device)
+                      for k, a in zip(["input_ids", "attention_mask", "token_type_ids"], arrays)}
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                logits = model(**inputs).logits
-            loss = loss_fn(logits.float(), labels_t)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(
-                [p for p in model.parameters() if p.requires_grad], config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            global_step += 1
-            running_loss += float(loss.item()) * len(idx)
-            running_count += len(idx)
+                out = model(**inputs).logits.float().cpu().numpy()
+            for col, name in enumerate(LABELS):
+                raw[idx, col] = out[:, label_index[name]] if name in label_index else -1e4
+    model.train(was_training)
+    probs = np.exp(raw - raw.max(axis=1, keepdims=True))
+    decisive = np.maximum(probs[:, 0], probs[:, 1]) / probs.sum(axis=1)
+    logits = np.zeros((len(dev), len(LABELS)), dtype=np.float32)
+    best = np.full(len(dev), -1.0)
+    for row, index in enumerate(owner):
+        if decisive[row] > best[index]:
+            best[index], logits[index] = decisive[row], raw[row]
+    return logits
+
+
+def dev_metrics(logits: np.ndarray, dev: LabelledPairs) -> dict:
+    """Accuracy and macro-F1 of dev logits, in the set's own label space (two-way: C vs E)."""
+    gold = np.array([LABELS.index(x) if x in LABELS else -1 for x in dev.labels])
+    kind = dev.kind
+    if kind == "two_way":
+        pred = np.where(logits[:, 0] > logits[:, 1], 0, 1)
+    elif kind == "entailment_vs_not":
+        is_e = logits[:, 1] >= np.maximum(logits[:, 0], logits[:, 2])
+        truth = np.array([x == ENTAILMENT for x in dev.labels])
+        return {"accuracy": float((is_e == truth).mean()), "pairs": len(dev), "kind": kind}
+    else:
+        pred = logits.argmax(axis=1)
+    f1s = []
+    for cls in sorted(set(gold.tolist())):
+        tp = float(((pred == cls) & (gold == cls)).sum())
+        fp = float(((pred == cls) & (gold != cls)).sum())
+        fn = float(((pred != cls) & (gold == cls)).sum())
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return {"accuracy": float((pred == gold).mean()), "macro_f1": float(np.mean(f1s)), "pairs": len(dev),
+            "kind": kind}
+
+
+def score_dev_sets(model, tokenizer, sets: list[LabelledPairs], label_index, device, max_length: int) -> dict:
+    """Per-set dev metrics and their macro mean accuracy."""
+    scores = {d.name: dev_metrics(dev_logits(model, tokenizer, d, label_index, device, max_length), d)
+              for d in sets}
+    mean = float(np.mean([s["accuracy"] for s in scores.values()])) if scores else None
+    return {"mean_dev_accuracy": mean, "dev": scores}
+
+
+def score_baseline(path: str, sets: list[LabelledPairs], device, max_length: int) -> dict:
+    """The dev scores of an existing NLI model (the one a run should beat)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True, use_safetensors=True,
+                                                                   dtype=torch.float32).to(device)
+    except (OSError, ValueError) as exc:
+        raise NLICheckError(f"cannot load baseline_model {path!r}: give a local NLI model directory") from exc
+    label_index = map_model_labels(getattr(model.config, "id2label", None), source=f"model {path}")
+    return {"model": path} | score_dev_sets(model, tokenizer, sets, label_index, device, max_length)
+
+
+def _save_model(model, tokenizer, path: Path, dtype: str, max_shard_size: str | None = None) -> None:
+    """Save weights (safetensors, sharded if asked) and tokenizer, replacing any weights there."""
+    import torch
+
+    tmp = path.parent / f".{path.name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    to_save = model
+    if dtype != "float32":
+        to_save = copy.deepcopy(model).to(getattr(torch, dtype))
+    kwargs = {"max_shard_size": max_shard_size} if max_shard_size else {}
+    to_save.save_pretrained(tmp, safe_serialization=True, **kwargs)
+    tokenizer.save_pretrained(tmp)
+    path.mkdir(parents=True, exist_ok=True)
+    for old in [*path.glob("*.safetensors"), *path.glob("*.safetensors.index.json")]:
+        old.unlink()
+    for item in tmp.iterdir():
+        os.replace(item, path / item.name)
+    tmp.rmdir()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+# ------------------------------------------------------------------ the run
+@dataclass
+class RunState:
+    """Where a run stands: saved in every checkpoint, restored by ``resume``."""
+
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    global_step: int = 0
+    pairs_seen: int = 0
+    history: list = field(default_factory=list)
+    best: float = -1.0
+    best_step: int | None = None
+    patience: int = 0
+    legs: list = field(default_factory=list)
+    baseline: dict | None = None
+
+
+class Speed:
+    """Training pairs/s and tokens/s by padded batch length (buckets of 32 tokens)."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, list[float]] = {}
+
+    def add(self, width: int, pairs: int, real_tokens: int, seconds: float) -> None:
+        bucket = self.buckets.setdefault(min((width + 31) // 32, 16) * 32, [0, 0, 0, 0.0])
+        bucket[0] += pairs
+        bucket[1] += real_tokens
+        bucket[2] += pairs * width
+        bucket[3] += seconds
+
+    def report(self) -> dict:
+        total = [sum(b[i] for b in self.buckets.values()) for i in range(4)]
+        return {
+            "pairs_per_second": total[0] / total[3] if total[3] else None,
+            "padding_share": 1 - total[1] / total[2] if total[2] else None,
+            "by_length": {f"<={k}": {"pairs": b[0], "seconds": round(b[3], 1),
+                                     "pairs_per_second": round(b[0] / b[3], 2) if b[3] else None}
+                          for k, b in sorted(self.buckets.items())},
+        }
+
+
+class TrainingRun:
+    """One leg of a training run: the model, optimiser, data plan and state, and the steps on them."""
+
+    def __init__(self, config: TrainConfig, *, resume: bool, max_minutes: float | None, show_progress: bool):
+        import torch
+
+        from nli_check.devices import resolve_device
+
+        self.started = time.time()  # a leg's minutes include reading the data
+        self.config, self.max_minutes, self.show_progress = config, max_minutes, show_progress
+        self.output = Path(config.output_dir)
+        self.checkpoint = self.output / CHECKPOINT_DIR
+        saved = self._check_resume(resume)
+        torch.manual_seed(config.seed)
+        np.random.seed(config.seed)
+        self.device = resolve_device(config.device)
+        self.tokenizer, self.model, self.label_index, self.new_head = build_model(
+            config, self.checkpoint if saved else None)
+        self.model.to(self.device).train()
+        self.data, self.encoded = self.build_data()
+        self.plans = plan_epochs(self.encoded, self.data.weights, config)
+        self.total_steps = sum(len(p) for p in self.plans)
+        self.optimizer, self.scheduler = build_optimizer(self.model, config, self.total_steps)
+        self.state = RunState(patience=config.early_stopping_patience)
+        if saved:
+            self._restore(saved)
+        logger.info("training on %d pairs, %d per epoch (%d dropped as dev/calibration overlap, %d duplicates); "
+                    "%d steps in all; augmented: %s", len(self.data.labels), self.data.pairs_per_epoch(),
+                    self.data.dropped_overlap, self.data.dropped_duplicates, self.total_steps, self.data.augmented)
+        self.speed = Speed()
+        self.last_checkpoint = time.time()
+        self.loss_sum, self.loss_count = 0.0, 0
+        self.leg = {"leg": len(self.state.legs) + 1, "started": _now(), "start_step": self.state.global_step,
+                    "start_pairs_seen": self.state.pairs_seen, "ended": "interrupted"}
+        self.state.legs.append(self.leg)
+
+    def build_data(self) -> tuple[PreparedData, Encoded]:
+        """The prepared, tokenised training data: read from the run's folder when an earlier leg of
+        the same config on the same files saved it, else prepared (and saved for the next leg)."""
+        config = self.config
+        key = prepared_key(config)
+        cache = self.output / PREPARED_DIR
+        cached = load_prepared(cache, key)
+        if cached:
+            return cached
+        data = prepare_data(config, set(self.label_index), self.tokenizer)
+        if not data.labels:
+            raise NLICheckError("no training pairs left after filtering: check the data and labels")
+        encoded = encode(self.tokenizer, data, self.label_index, config.max_length,
+                         windowed=config.long_pairs == "window")
+        save_prepared(cache, key, data, encoded)
+        return data, encoded
+
+    def _check_resume(self, resume: bool) -> dict | None:
+        if not resume:
+            if self.checkpoint.exists():
+                raise NLICheckError(
+                    f"{self.output} holds an unfinished run: add --resume to continue it, or choose a new --output")
+            return None
+        if not (self.checkpoint / "state.json").exists():
+            raise NLICheckError(f"nothing to resume: {self.checkpoint} holds no checkpoint; run without --resume")
+        saved = json.loads((self.checkpoint / "state.json").read_text())
+        previous = {k: v for k, v in saved.get("config", {}).items() if k not in RESUME_FREE_FIELDS}
+        current = self.config.snapshot()
+        # A field newer than the checkpoint matches when it keeps its default.
+        defaults = json.loads(json.dumps(TrainConfig().snapshot(), default=str))
+        changed = sorted(k for k in set(previous) | set(current)
+                         if previous.get(k, defaults.get(k)) != current.get(k))
+        if previous and changed:
+            raise NLICheckError(
+                f"the config differs from the one {self.checkpoint} was trained with ({', '.join(changed)}): "
+                "resume with the same config, or train into a new --output directory")
+        return saved
+
+    def _restore(self, saved: dict) -> None:
+        import torch
+
+        self.optimizer.load_state_dict(torch.load(self.checkpoint / "optimizer.pt", weights_only=True))
+        self.scheduler.load_state_dict(torch.load(self.checkpoint / "scheduler.pt", weights_only=True))
+        torch.set_rng_state(torch.load(self.checkpoint / "rng.pt", weights_only=True))
+        known = {f.name for f in dataclasses.fields(RunState)}
+        self.state = RunState(**{k: v for k, v in saved.items() if k in known})
+        logger.info("resuming at epoch %d, batch %d (step %d of %d)", self.state.epoch + 1,
+                    self.state.batch_in_epoch, self.state.global_step, self.total_steps)
+
+    # -------------------------------------------------------------- steps
+    def minutes(self) -> float:
+        return (time.time() - self.started) / 60
+
+    def out_of_time(self) -> bool:
+        return self.max_minutes is not None and self.minutes() >= self.max_minutes
+
+    def run_epoch(self, epoch: int, first_batch: int, progress) -> str | None:
+        """Train on one epoch's batches from ``first_batch``; returns why it stopped early, if it did."""
+        batches = self.plans[epoch]
+        pad_id = self.tokenizer.pad_token_id or 0
+        for position in range(first_batch, len(batches)):
+            idx = batches[position]
+            began = time.perf_counter()
+            inputs, labels = make_batch(self.encoded, idx, pad_id, self.device)
+            loss = train_step(self.model, self.optimizer, self.scheduler, inputs, labels, self.config.max_grad_norm)
+            width = int(inputs["input_ids"].shape[1])
+            self.speed.add(width, len(idx), int(self.encoded.lengths[idx].sum()), time.perf_counter() - began)
+            self.state.global_step += 1
+            self.state.pairs_seen += len(idx)
+            self.state.epoch, self.state.batch_in_epoch = epoch, position + 1
+            self.loss_sum += loss * len(idx)
+            self.loss_count += len(idx)
             if progress is not None:
                 progress.update(1)
-                progress.set_postfix(loss=f"{running_loss / running_count:.4f}")
-            if config.eval_every and global_step % config.eval_every == 0 and position + 1 < len(batches):
-                stopped = evaluate_and_keep(epoch)
-                running_loss, running_count = 0.0, 0
-            if global_step % config.checkpoint_every == 0:
-                save_checkpoint(epoch, position + 1)
-            if stopped:
-                break
-        if stopped:
+                progress.set_postfix(loss=f"{self.loss_sum / self.loss_count:.4f}")
+            every = self.config.eval_every
+            if every and self.state.global_step % every == 0 and position + 1 < len(batches) and self.evaluate():
+                return "early stop"
+            if (self.state.global_step % self.config.checkpoint_every == 0
+                    or time.time() - self.last_checkpoint >= 60 * self.config.checkpoint_minutes):
+                self.save_checkpoint()
+            if self.out_of_time():
+                return "time limit"
+        self.state.epoch, self.state.batch_in_epoch = epoch + 1, 0
+        return None
+
+    def evaluate(self) -> bool:
+        """Score the dev sets; save the model if it is the best so far. Returns True to stop early."""
+        config, state = self.config, self.state
+        if state.history and state.history[-1]["step"] == state.global_step:
+            return False  # already evaluated at this step (a leg that ended at an epoch's last batch)
+        scores = score_dev_sets(self.model, self.tokenizer, self.data.dev, self.label_index, self.device,
+                                config.max_length)
+        mean = scores["mean_dev_accuracy"]
+        mean = -float(state.global_step) if mean is None else mean
+        epoch = max(1, state.epoch if state.batch_in_epoch == 0 else state.epoch + 1)
+        entry = {"epoch": epoch, "step": state.global_step,
+                 "pairs_seen": state.pairs_seen, "mean_dev_accuracy": mean, "dev": scores["dev"],
+                 "train_loss": self.loss_sum / max(self.loss_count, 1), "time": time.time() - self.started}
+        state.history.append(entry)
+        self.loss_sum, self.loss_count = 0.0, 0
+        logger.info("step %d: mean dev accuracy %.4f  %s", state.global_step, mean,
+                    "  ".join(f"{k}={v['accuracy']:.3f}" for k, v in scores["dev"].items()))
+        if mean > state.best or not self.data.dev:
+            state.best, state.best_step = mean, state.global_step
+            state.patience = config.early_stopping_patience
+            _save_model(self.model, self.tokenizer, self.output, config.save_dtype, config.max_shard_size)
+            _write_json(self.output / CONFIG_FILE, config.to_dict())
+            logger.info("saved best model to %s", self.output)
+            return False
+        state.patience -= 1
+        return state.patience < 0
+
+    def save_checkpoint(self, leg_status: str = "interrupted") -> None:
+        """Model (fp32), optimiser, schedule, RNG and run state, swapped in atomically. The leg is
+        recorded as ``leg_status`` ("interrupted" unless it ends here), so a killed leg stays listed."""
+        import torch
+
+        self._close_leg(leg_status)
+        tmp = self.output / f".{CHECKPOINT_DIR}.tmp"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        self.model.save_pretrained(tmp, safe_serialization=True)
+        torch.save(self.optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(self.scheduler.state_dict(), tmp / "scheduler.pt")
+        torch.save(torch.get_rng_state(), tmp / "rng.pt")
+        _write_json(tmp / "state.json", dataclasses.asdict(self.state) | {
+            "config": json.loads(json.dumps(self.config.to_dict(), default=str))})
+        old = self.output / f".{CHECKPOINT_DIR}.old"
+        if self.checkpoint.exists():
+            os.replace(self.checkpoint, old)
+        os.replace(tmp, self.checkpoint)
+        if old.exists():
+            shutil.rmtree(old)
+        self.last_checkpoint = time.time()
+        _write_json(self.output / RECORD_FILE, self.record(finished=False))
+        speed = self.leg["speed"]["pairs_per_second"]
+        logger.info("%s checkpoint: step %d of %d, epoch %d, %d pairs seen; leg %d: %.1f min, %s pairs/s",
+                    _now(), self.state.global_step, self.total_steps, self.state.epoch + 1, self.state.pairs_seen,
+                    self.leg["leg"], self.leg["minutes"], "-" if speed is None else f"{speed:.1f}")
+        pause_point("train", self.state.global_step)
+
+    def _close_leg(self, reason: str) -> None:
+        state = self.state
+        last = state.history[-1] if state.history else None
+        self.leg.update({
+            "ended": reason, "end_step": state.global_step, "steps": state.global_step - self.leg["start_step"],
+            "pairs": state.pairs_seen - self.leg["start_pairs_seen"], "pairs_seen": state.pairs_seen,
+            "epoch": state.epoch, "batch_in_epoch": state.batch_in_epoch, "minutes": round(self.minutes(), 1),
+            "speed": self.speed.report(),
+            "dev": None if last is None or last["step"] < self.leg["start_step"] else
+            {"step": last["step"], "mean_dev_accuracy": last["mean_dev_accuracy"],
+             "accuracy": {k: round(v["accuracy"], 4) for k, v in last["dev"].items()}},
+        })
+
+    def record(self, finished: bool) -> dict:
+        data, state = self.data, self.state
+        return {
+            "base_model": self.config.base_model,
+            "new_head": self.new_head,
+            "id2label": {str(i): name for name, i in sorted(self.label_index.items(), key=lambda x: x[1])},
+            "train_sources": data.sources,
+            "train_pairs": len(data.labels),
+            "pairs_per_epoch": data.pairs_per_epoch(),
+            "dropped_dev_overlap": data.dropped_overlap,
+            "dropped_duplicates": data.dropped_duplicates,
+            "augmented": data.augmented,
+            "windowed": data.windowed,
+            "truncated_train_pairs": self.encoded.truncated,
+            "dev_sources": [d.record() | {"kind": d.kind} for d in data.dev],
+            "calibration_sources": [d.record() | {"kind": d.kind} for d in data.calibration],
+            "config": self.config.to_dict(),
+            "finished": finished,
+            "total_steps": self.total_steps,
+            "baseline": state.baseline,
+            "legs": state.legs,
+            "history": state.history,
+            "best_step": state.best_step,
+            "best_mean_dev_accuracy": state.best,
+            "global_step": state.global_step,
+            "pairs_seen": state.pairs_seen,
+            "train_seconds": sum(leg.get("minutes", 0) for leg in state.legs) * 60,
+            "device": str(self.device),
+        }
+
+    def finish_leg(self, reason: str) -> dict:
+        """End the leg: a dev evaluation unless one just ran, then the checkpoint (kept unless the
+        run is over) and the training record."""
+        finished = reason in {"finished", "early stop"}
+        if not self.state.history or self.state.history[-1]["step"] != self.state.global_step:
+            if self.evaluate() and not finished:
+                reason, finished = "early stop", True
+        self._close_leg(reason)
+        if finished:
+            for done in (self.checkpoint, self.output / PREPARED_DIR):
+                if done.exists():
+                    shutil.rmtree(done)
+        else:
+            self.save_checkpoint(reason)
+        record = self.record(finished)
+        _write_json(self.output / RECORD_FILE, record)
+        logger.info("leg %d %s at step %d of %d (%d pairs, %.1f min)", self.leg["leg"], reason,
+                    self.state.global_step, self.total_steps, self.leg["pairs"], self.leg["minutes"])
+        return record
+
+    def run(self) -> dict:
+        config, state = self.config, self.state
+        self.output.mkdir(parents=True, exist_ok=True)
+        if config.baseline_model and state.baseline is None:
+            state.baseline = score_baseline(config.baseline_model, self.data.dev, self.device, config.max_length)
+            logger.info("baseline %s: mean dev accuracy %.4f", config.baseline_model,
+                        state.baseline["mean_dev_accuracy"] or 0.0)
+        progress = None
+        if self.show_progress:
+            from tqdm.auto import tqdm
+
+            progress = tqdm(total=self.total_steps, initial=state.global_step, desc="train", unit="step")
+        reason = "finished"
+        try:
+            while state.epoch < config.epochs:
+                stop = self.run_epoch(state.epoch, state.batch_in_epoch, progress)
+                if stop:
+                    reason = stop
+                    break
+                if state.epoch < config.epochs and self.evaluate():
+                    reason = "early stop"
+                    break
+                if self.out_of_time() and state.epoch < config.epochs:
+                    reason = "time limit"
+                    break
+        finally:
+            if progress is not None:
+                progress.close()
+        if reason == "early stop":
             logger.info("early stopping: no dev improvement for %d evaluations", config.early_stopping_patience + 1)
-            break
-        stopped = evaluate_and_keep(epoch)
-        running_loss, running_count = 0.0, 0
-        save_checkpoint(epoch + 1, 0)
-        if stopped:
-            logger.info("early stopping: no dev improvement for %d evaluations", config.early_stopping_patience + 1)
-            break
-    if progress is not None:
-        progress.close()
-    elapsed = time.time() - started
-    record = record_base | {
-        "history": history,
-        "best_step": best_step,
-        "best_mean_dev_accuracy": best,
-        "global_step": global_step,
-        "train_seconds": elapsed,
-        "device": str(device),
-    }
-    _write_json(output / RECORD_FILE, record)
-    if checkpoint.exists():
-        shutil.rmtree(checkpoint)
-    return record
+        return self.finish_leg(reason)
 
 
-__all__ = ["TrainConfig", "DataSpec", "train", "prepare_data", "apply_overrides", "load_config_file",
+def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = False,
+          max_minutes: float | None = None) -> dict:
+    """Train per ``config`` (one leg of at most ``max_minutes``); returns the training record, also
+    saved beside the model. Continue an unfinished run with ``resume=True``."""
+    if max_minutes is not None and max_minutes <= 0:
+        raise NLICheckError(f"max_minutes must be positive, got {max_minutes}")
+    run = TrainingRun(config, resume=resume, max_minutes=max_minutes, show_progress=show_progress)
+    return run.run()
+
+
+_read_spec = read_spec
+
+__all__ = ["TrainConfig", "DataSpec", "TrainingRun", "train", "prepare_data", "apply_overrides", "load_config_file",
+           "build_model", "build_optimizer", "encode", "plan_epochs", "make_batch", "train_step", "score_dev_sets",
            "CONTRADICTION", "ENTAILMENT", "NEUTRAL", "NOT_ENTAILMENT"]

@@ -54,7 +54,10 @@ def calibrate(ctx: click.Context, model_dir, data_files, device, batch_size, pre
     changes, only the confidence. T is saved in MODEL_DIR/calibration.json, with
     the expected calibration error (ECE, 15 bins) and NLL before and after, and
     every later load of the model (check, eval) applies it. Two-way dev sets
-    (supports/refutes) are fitted on contradiction vs entailment only.
+    (supports/refutes) are fitted on contradiction vs entailment only. With
+    --config, the config's [[calibration]] sets are used where it has them (kept
+    out of training and dev, so the reported dev numbers stay unseen), else its
+    [[dev]] sets.
 
     \b
     Examples:
@@ -68,8 +71,14 @@ def calibrate(ctx: click.Context, model_dir, data_files, device, batch_size, pre
     with user_errors():
         from nli_check.calibration import calibrate as fit
 
+        section = "dev"
+        if config_path:
+            from nli_check.training import TrainConfig
+
+            section = "calibration" if TrainConfig.from_file(config_path).calibration else "dev"
+            logger.info("fitting on the config's [[%s]] sets", section)
         sets, _ = load_sets(data_files, config_path, data_dir, premise_col, hypothesis_col,
-                            label_col, label_map, strict)
+                            label_col, label_map, strict, section)
         report = fit(model_dir, sets, device=device, batch_size=batch_size,
                      show_progress=show_progress(ctx), write=not dry_run)
         if output:

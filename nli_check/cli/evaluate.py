@@ -34,14 +34,14 @@ def data_options(func):
 
 
 def load_sets(data_files, config_path, data_dir, premise_col, hypothesis_col, label_col, label_map,
-              strict) -> tuple[list, object | None]:
-    """Labelled sets from files and/or a config's ``[[dev]]`` entries; the config, if any."""
+              strict, section: str = "dev") -> tuple[list, object | None]:
+    """Labelled sets from files and/or a config's ``[[dev]]`` (or other ``section``) entries; the config."""
     from nli_check.data import read_pairs
     from nli_check.evaluation import load_config_dev_sets
 
     sets, config = [], None
     if config_path:
-        sets, config = load_config_dev_sets(config_path, data_dir)
+        sets, config = load_config_dev_sets(config_path, data_dir, section)
     for path in data_files:
         sets.append(read_pairs(path, premise_col=premise_col, hypothesis_col=hypothesis_col,
                                label_col=label_col, label_map=label_map, strict=strict))

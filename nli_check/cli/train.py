@@ -42,9 +42,11 @@ logger = logging.getLogger(__name__)
 @click.option("--set", "overrides", multiple=True, metavar="FIELD=VALUE",
               help="Override any config field, e.g. --set warmup_ratio=0.1 --set train.0.limit=500.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None, metavar="N",
+              help="End this leg after N minutes with a dev evaluation and a checkpoint; continue with --resume.")
 def train(train_files, config_path, dev_files, base_model, output, data_dir, epochs, learning_rate,
           batch_size, max_length, seed, device, premise_col, hypothesis_col, label_col, label_map,
-          strict, symmetric, overrides, resume) -> None:
+          strict, symmetric, overrides, resume, max_minutes) -> None:
     """Fine-tune an NLI model on labelled premise/hypothesis pairs.
 
     Data files are JSONL, CSV, TSV or Parquet (optionally gzipped) or a saved
@@ -52,11 +54,17 @@ def train(train_files, config_path, dev_files, base_model, output, data_dir, epo
     directory, with the resolved config (train_config.json) and a record of the
     data (rows, SHA-256) and the dev metrics (training_record.json) beside it.
 
+    A long run goes in legs: --max-minutes ends a leg with a dev evaluation
+    and a checkpoint (one is also written every checkpoint_minutes), and the
+    same command with --resume continues exactly where it stopped, also after
+    the process was killed. The record lists every leg.
+
     \b
     Examples:
         nli-check train claims.csv --dev claims-dev.csv -o my-model
         nli-check train --config models/nli-minilm-l6.toml --data-dir ../shared/nli-data
-        nli-check train --config my.toml --set epochs=5 --resume
+        nli-check train --config models/nli-minilm-l6-round2.toml -o runs/nli-round2 --max-minutes 150
+        nli-check train --config models/nli-minilm-l6-round2.toml -o runs/nli-round2 --max-minutes 150 --resume
     """
     with user_errors():
         from nli_check.training import TrainConfig, apply_overrides, load_config_file
@@ -78,12 +86,16 @@ def train(train_files, config_path, dev_files, base_model, output, data_dir, epo
         if not data.get("train"):
             raise click.UsageError("give training files, or a --config with [[train]] entries")
         config = TrainConfig.from_dict(data)
-        record = train_model(config, resume=resume)
+        record = train_model(config, resume=resume, max_minutes=max_minutes)
         best = record.get("best_mean_dev_accuracy")
+        leg = record["legs"][-1]
         summary = {
             "output_dir": config.output_dir,
+            "finished": record["finished"],
+            "leg": {k: leg.get(k) for k in ("leg", "ended", "steps", "pairs", "minutes")},
             "train_pairs": record["train_pairs"],
             "steps": record["global_step"],
+            "total_steps": record["total_steps"],
             "best_mean_dev_accuracy": best if best is not None and best >= 0 else None,
             "dev": next((h["dev"] for h in record["history"] if h["step"] == record["best_step"]), {}),
             "seconds": round(record["train_seconds"], 1),
@@ -91,7 +103,7 @@ def train(train_files, config_path, dev_files, base_model, output, data_dir, epo
         click.echo(json.dumps(summary, indent=2))
 
 
-def train_model(config, resume: bool):
+def train_model(config, resume: bool, max_minutes: float | None = None):
     from nli_check.training import train as run
 
-    return run(config, resume=resume, show_progress=show_progress())
+    return run(config, resume=resume, show_progress=show_progress(), max_minutes=max_minutes)
