@@ -170,7 +170,7 @@ def build_pairs(config: EmbedderTrainConfig) -> PairingData:
     """Positive (claim, evidence) pairs from the config's training entries, deduplicated, with
     every pair that shares a text with a dev set dropped, augmentations added, shuffled."""
     from nli_check import augment
-    from nli_check.training import _read_spec
+    from nli_check.train_data import read_spec as _read_spec
 
     if not config.train:
         raise NLICheckError("no training data: give a config with [[train]] entries")

@@ -17,8 +17,8 @@ from nli_check.types import Sentence
 #: ``scripts/bench_pairing.py`` (docs/bench-pairing.json, README "Pairing"). ``min_similarity``
 #: means the same in both: the cosine similarity (-1 to 1) a pair needs; of each sentence's
 #: ``top_k`` most similar, only those at or above it are put to the NLI model.
-CHECK_TOP_K = 10
-SCAN_TOP_K = 10
+CHECK_TOP_K = 5
+SCAN_TOP_K = 5
 MIN_SIMILARITY = 0.2
 
 #: Rows of the similarity matrix computed at a time, to bound memory.
