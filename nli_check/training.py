@@ -531,8 +531,8 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def _now(at: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 # ------------------------------------------------------------------ the run
@@ -608,8 +608,9 @@ class TrainingRun:
         self.speed = Speed()
         self.last_checkpoint = time.time()
         self.loss_sum, self.loss_count = 0.0, 0
-        self.leg = {"leg": len(self.state.legs) + 1, "started": _now(), "start_step": self.state.global_step,
-                    "start_pairs_seen": self.state.pairs_seen, "ended": "interrupted"}
+        self.leg = {"leg": len(self.state.legs) + 1, "started": _now(self.started),
+                    "start_step": self.state.global_step, "start_pairs_seen": self.state.pairs_seen,
+                    "ended": "interrupted"}
         self.state.legs.append(self.leg)
 
     def build_data(self) -> tuple[PreparedData, Encoded]:
