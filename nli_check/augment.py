@@ -268,3 +268,112 @@ def date_edits(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
         if hypothesis != pair.hypothesis:
             out.append(Pair(pair.premise, hypothesis, CONTRADICTION))
     return out
+
+
+#: Event reports with slots, for :func:`event_pairs`: (template, the slot that holds its figure).
+EVENT_TEMPLATES = (
+    ("The council in {place} approved {n} new homes on {day}.", "n"),
+    ("{org} will cut {n} jobs at its {place} site, the company said on {day}.", "n"),
+    ("Turnout in the {place} by-election on {day} was {pct}.", "pct"),
+    ("{org} said its sales rose {pct} in the {quarter} quarter.", "pct"),
+    ("{n} people were treated in hospital after a fire in {place} on {day}.", "n"),
+    ("About {n} people attended the protest in {place} on {day}, organisers said.", "n"),
+    ("{org} agreed to pay {money} for the land in {place}.", "money"),
+    ("Bus fares in {place} will rise by {pct} from {month}.", "pct"),
+    ("The ceasefire between {org} and the rebels in {place} took effect on {day}.", "day"),
+    ("The flood barrier in {place} was raised on {day}.", "day"),
+    ("Unemployment in {place} fell to {pct} in {month}.", "pct"),
+    ("{org} reported a profit of {money} for the {quarter} quarter.", "money"),
+)
+_PLACES = ("Ashby", "Brindle", "Carrow", "Dunford", "Elmore", "Fenmouth", "Garston", "Hallam", "Inchmore",
+           "Kelsey", "Linmouth", "Marford", "Northwick", "Oldwick", "Pellow", "Redcastle", "Stonebridge",
+           "Tressington", "Wexcombe", "Aldwick")
+_ORGS = ("Harwick Foods", "Norvale Energy", "Keystone Pharma", "Arbor Retail", "Bluewater Shipping",
+         "Crescent Airlines", "Helix Networks", "Summit Steel", "Coastway Rail", "Greyfield Stores")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EVENT_MONTHS = ("January", "March", "April", "June", "September", "October", "November")
+_QUARTERS = ("first", "second", "third", "fourth")
+#: Percentages and the fractions that say the same.
+_FRACTION_WORDS = {25: "a quarter", 50: "half", 75: "three quarters", 20: "a fifth", 10: "a tenth"}
+_SMALL_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                "eleven", "twelve")
+
+
+def _event_slots(rng: random.Random) -> dict:
+    return {
+        "place": rng.choice(_PLACES), "org": rng.choice(_ORGS), "day": rng.choice(_DAYS),
+        "month": rng.choice(_EVENT_MONTHS), "quarter": rng.choice(_QUARTERS),
+        "n": rng.choice([7, 12, 40, 120, 240, 450, 1200, 3500, 18000]),
+        "pct": rng.choice([4, 10, 20, 23, 25, 38, 50, 61, 75]),
+        "money": rng.choice([2, 4.5, 12, 40, 310, 1900]),
+    }
+
+
+def _say(slot: str, value, rng: random.Random, *, other_form: bool = False) -> str:
+    """A slot's value as news copy writes it; ``other_form`` writes the same value another way."""
+    if slot == "n":
+        if other_form and value <= 12:
+            return _SMALL_WORDS[value]
+        if other_form and value >= 1000:
+            return f"{value / 1000:g} thousand"
+        return f"{value:,}"
+    if slot == "pct":
+        if other_form and value in _FRACTION_WORDS:
+            return _FRACTION_WORDS[value]
+        return f"{value} per cent" if other_form else f"{value}%"
+    if slot == "money":
+        if value >= 1000:
+            return f"£{value / 1000:g}bn" if not other_form else f"{value / 1000:g} billion pounds"
+        return f"£{value:g}m" if not other_form else f"{value:g} million pounds"
+    return str(value)
+
+
+def event_pairs(count: int, seed: int = 0) -> list[Pair]:
+    """``count`` pairs that teach event identity and figures.
+
+    Mix: 40% the same template about a *different* event (another place, organisation, day,
+    month or quarter, and another figure): neutral; 35% the same event with an incompatible
+    figure or day, often written differently: contradiction; 25% the same event with the same
+    figure written another way ("25%" / "a quarter", "£2m" / "2 million pounds"): entailment.
+    """
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for _ in range(count):
+        template, slot = rng.choice(EVENT_TEMPLATES)
+        slots = _event_slots(rng)
+        said = {k: _say(k, v, rng) for k, v in slots.items()}
+        first = template.format(**said)
+        roll = rng.random()
+        other = dict(slots)
+        if roll < 0.40:
+            changed = [k for k in ("place", "org", "day", "month", "quarter") if "{" + k + "}" in template
+                       and k != slot]
+            for key in rng.sample(changed, min(len(changed), rng.randint(1, 2))):
+                while other[key] == slots[key]:
+                    other[key] = _event_slots(rng)[key]
+            if slot in ("n", "pct", "money"):
+                while other[slot] == slots[slot]:
+                    other[slot] = _event_slots(rng)[slot]
+            second = template.format(**{k: _say(k, v, rng) for k, v in other.items()})
+            label = NEUTRAL
+        elif roll < 0.75:
+            if slot in ("n", "pct", "money"):
+                factor = rng.choice([0.3, 0.5, 2, 3])
+                other[slot] = round(slots[slot] * factor) if slot != "money" else slots[slot] * factor
+                if other[slot] == slots[slot]:
+                    other[slot] = slots[slot] + 1
+            else:
+                while other[slot] == slots[slot]:
+                    other[slot] = _event_slots(rng)[slot]
+            second = template.format(**{k: _say(k, v, rng, other_form=rng.random() < 0.5) if k == slot
+                                        else said[k] for k, v in other.items()})
+            label = CONTRADICTION
+        else:
+            second = template.format(**{k: _say(k, v, rng, other_form=True) if k == slot else said[k]
+                                        for k, v in slots.items()})
+            label = ENTAILMENT
+        second = second[0].upper() + second[1:]
+        if second == first:
+            continue
+        out.append(Pair(first, second, label) if rng.random() < 0.5 else Pair(second, first, label))
+    return out

@@ -62,6 +62,10 @@ class Finding:
     probabilities: dict[str, float] = field(default_factory=dict)
     #: Which view of the two sentences gave the verdict: "sentence" or "content".
     view: str = "sentence"
+    #: What comparing the two sentences' figures, dates and names showed, when it bears on the
+    #: verdict: "About 120 jobs vs 450 redundancies", "Thursday vs 13 March 2026 (a Friday)",
+    #: "Ashby vs Brindle" (different events), "a quarter of staff = 25%" (agreeing figures).
+    reason: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -165,6 +165,21 @@ CONFIRM = [
     "The figures were published by the statistics office of {country}.",
     "Emergency services in {place} gave the latest figures on {weekday}.",
 ]
+#: Look-alike articles: the same templates about other events (another town, day, quarter or
+#: truce), with other figures. None of them contradicts another: they are about different events.
+LOOKALIKES = [
+    "Residents of {place} discussed {topic} at a public meeting on {weekday}.",
+    "About {n} people attended the meeting in {place}, the organisers said.",
+    "The council in {place} approved {count} new homes on {weekday}.",
+    "{company} said its sales rose {pct} percent in the {quarter} quarter.",
+    "A ceasefire between {country} and {country2} took effect on {day} {month}.",
+    "The council in {place} voted to keep the library open on {weekday}.",
+    "{count} people were treated in hospital after a fire in {place} on {weekday}.",
+    "Turnout in the {place} by-election was {pct} percent, officials said.",
+]
+QUARTERS = ["first", "second", "third", "fourth"]
+LOOKALIKE_SUFFIXES = ["Vale", "Green", "Cross", "Heath", "Moor", "Bridge", "Hill", "Wells", "Ford", "Marsh", "Park",
+                      "Down", "End", "Gate", "Field", "Row", "Lea", "Combe", "Holt", "Wick"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 MONTHS = ["March", "April", "May", "June", "September", "October"]
 
@@ -187,8 +202,22 @@ def _slots(rng: random.Random) -> dict:
     }
 
 
-def build(sentences: int, seed: int, contradiction_rate: float = 0.15):
-    """Yield (article dict, truth list) until about ``sentences`` sentences were written."""
+def _lookalike_article(rng: random.Random) -> list[str]:
+    """Sentences of an article about an event of its own, written from the shared templates."""
+    slots = _slots(rng)
+    # Look-alikes are other events: a place of their own, so no two are one event by accident.
+    slots["place"] = f"{rng.choice(PLACES)} {rng.choice(LOOKALIKE_SUFFIXES)}"
+    others = [c for c in COUNTRIES if c != slots["country"]]
+    slots |= {"quarter": rng.choice(QUARTERS), "country2": rng.choice(others), "day": rng.randint(1, 28)}
+    return [t.format(**slots) for t in rng.sample(LOOKALIKES, rng.randint(3, 5))]
+
+
+def build(sentences: int, seed: int, contradiction_rate: float = 0.15, lookalikes: float = 0.0):
+    """Yield (article dict, truth list) until about ``sentences`` sentences were written.
+
+    With ``lookalikes`` > 0, that share of the articles are look-alikes: template sentences about
+    events of their own (:data:`LOOKALIKES`), which share wording but never contradict each other.
+    """
     rng = random.Random(seed)
     start = date(2024, 1, 1)
     events = []  # (slots, fact index, date) reported by several articles
@@ -201,6 +230,17 @@ def build(sentences: int, seed: int, contradiction_rate: float = 0.15):
         day = start + timedelta(days=rng.randrange(0, 365))
         body = []
         truth = []
+        if lookalikes and rng.random() < lookalikes:
+            body = _lookalike_article(rng)
+            written += len(body)
+            yield {
+                "id": f"a{number:07d}",
+                "source": source,
+                "date": day.isoformat(),
+                "title": f"News from {slots['place']}",
+                "text": " ".join(body),
+            }, truth
+            continue
         # An event fact: a new event, or an earlier one, now maybe contradicted.
         if events and rng.random() < 0.5:
             event = rng.choice(events)
@@ -249,6 +289,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, required=True, help="the JSONL archive to write")
     parser.add_argument("--truth", type=Path, help="write the planted contradictions here (JSONL)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--lookalikes", type=float, default=0.0,
+                        help="share of look-alike articles: shared templates, other events (0-1)")
     args = parser.parse_args()
 
     # Step 1: generate articles and write them as they come (memory stays flat).
@@ -257,7 +299,7 @@ def main() -> None:
     truth_handle = open(args.truth, "w", encoding="utf-8") if args.truth else None
     try:
         with open(args.output, "w", encoding="utf-8") as handle:
-            for article, truth in build(args.sentences, args.seed):
+            for article, truth in build(args.sentences, args.seed, lookalikes=args.lookalikes):
                 handle.write(json.dumps(article) + "\n")
                 articles += 1
                 planted += len(truth)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from nli_check.augment import Pair, as_clause, dispute_pairs, number_edits, symmetric_contradictions
+from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
 
 SENTENCES = [
     "The army is withdrawing troops from the border.",
@@ -59,6 +60,23 @@ def test_number_edits_change_a_shared_number():
 def test_symmetric_contradictions_swap_only_contradictions():
     pairs = [Pair("a", "b", "contradiction"), Pair("c", "d", "entailment")]
     assert symmetric_contradictions(pairs) == [Pair("b", "a", "contradiction")]
+
+
+def test_event_pairs_teach_event_identity_and_figures():
+    from nli_check.augment import event_pairs
+    from nli_check.facts import compare
+
+    pairs = event_pairs(300, seed=1)
+    labels = Counter(p.label for p in pairs)
+    assert labels[NEUTRAL] > 60 and labels[CONTRADICTION] > 60 and labels[ENTAILMENT] > 40
+    assert event_pairs(300, seed=1) == pairs
+    for pair in pairs:
+        assert pair.premise != pair.hypothesis
+        assert pair.hypothesis[0].isupper() or pair.hypothesis[0].isdigit() or pair.hypothesis[0] == "£"
+    # The same figure said another way reads as agreeing figures, never as a conflict.
+    for pair in (p for p in pairs if p.label == ENTAILMENT):
+        result = compare(pair.premise, pair.hypothesis)
+        assert result is None or result.kind == "agree", (pair, result)
 
 
 def test_date_edits_change_a_shared_year_or_month_into_a_contradiction():

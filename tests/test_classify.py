@@ -1,7 +1,8 @@
 """The label of one claim-evidence pair (``classify_pairs``), driven by a scripted model whose
-probabilities are set per (premise, hypothesis): contradiction is looked for in both directions
-and in both views (whole sentences, reported contents), support only with the evidence as
-premise, and a pair whose best label is not the top label of its own prediction is neutral."""
+probabilities are set per (premise, hypothesis): contradiction needs both directions of a view
+to agree (a restated denial takes its stronger direction), is looked for in both views (whole
+sentences, reported contents), support only with the evidence as premise, and a pair whose best
+label is not the top label of its own prediction is neutral."""
 
 from __future__ import annotations
 
@@ -60,20 +61,34 @@ def test_all_four_inputs_are_put_to_the_model_once(scripted_model, sentences, te
 
 
 @pytest.mark.parametrize(
-    "premise, hypothesis, view",
+    "premise, hypothesis",
     [
-        ("evidence", "claim", "sentence"),  # forward, whole sentences
-        ("claim", "evidence", "sentence"),  # reverse: contradiction is symmetric
-        ("evidence content", "claim content", "content"),  # the reported contents
-        ("claim content", "evidence content", "content"),  # reported contents, reversed
+        ("evidence content", "claim content"),  # the restated denial against the claim's content
+        ("claim content", "evidence content"),  # the same, reversed
     ],
 )
-def test_a_contradiction_in_any_direction_or_view_wins(scripted_model, sentences, texts, premise, hypothesis,
-                                                       view):
+def test_a_restated_denial_contradicts_in_either_direction(scripted_model, sentences, texts, premise, hypothesis):
     finding, _ = verdict(scripted_model, sentences, [(texts[premise], texts[hypothesis], probs(0.9, 0.02))])
-    assert (finding.label, finding.view) == ("contradiction", view)
+    assert (finding.label, finding.view) == ("contradiction", "content")
     assert finding.confidence == pytest.approx(0.9)
     assert finding.probabilities == pytest.approx(probs(0.9, 0.02))
+
+
+@pytest.mark.parametrize(
+    "premise, hypothesis",
+    [("evidence", "claim"), ("claim", "evidence")],
+)
+def test_whole_sentences_contradict_only_when_both_directions_agree(scripted_model, sentences, texts, premise,
+                                                                    hypothesis):
+    one_way, _ = verdict(scripted_model, sentences, [(texts[premise], texts[hypothesis], probs(0.9, 0.02))])
+    assert one_way.confidence == pytest.approx((0.9 + UNSURE["contradiction"]) / 2)
+    both_ways, _ = verdict(scripted_model, sentences, [
+        (texts[premise], texts[hypothesis], probs(0.9, 0.02)),
+        (texts[hypothesis], texts[premise], probs(0.7, 0.1)),
+    ])
+    assert (both_ways.label, both_ways.view) == ("contradiction", "sentence")
+    assert both_ways.confidence == pytest.approx(0.8)  # the mean of the two directions
+    assert both_ways.probabilities == pytest.approx(probs(0.8, 0.06))
 
 
 def test_the_strongest_contradiction_over_views_and_directions_is_reported(scripted_model, sentences, texts):
@@ -115,8 +130,8 @@ def test_a_label_that_is_not_its_predictions_top_is_neutral(scripted_model, sent
         (texts["evidence"], texts["claim"], probs(0.1, 0.3, 0.6)),
     ])
     assert (finding.label, finding.view) == ("neutral", "sentence")
-    assert finding.confidence == pytest.approx(0.6)  # the forward whole-sentence prediction's neutral
-    assert finding.probabilities == pytest.approx(probs(0.1, 0.3, 0.6))
+    assert finding.confidence == pytest.approx(0.55)  # the whole sentences' neutral, both directions' mean
+    assert finding.probabilities == pytest.approx(probs(0.275, 0.175, 0.55))
 
 
 def test_check_reports_what_the_model_decides(scripted_model):

@@ -16,6 +16,7 @@ from nli_check.cli._common import (
     validate_device,
     write_atomic,
 )
+from nli_check.labels import DEFAULT_THRESHOLD
 from nli_check.models import DEFAULT_EMBEDDER
 from nli_check.pairing import CHECK_TOP_K, MIN_SIMILARITY
 
@@ -48,8 +49,9 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Evidence sentences compared with each claim.")
 @click.option("--min-similarity", type=click.FloatRange(-1.0, 1.0), default=MIN_SIMILARITY, show_default=True,
               help=MIN_SIMILARITY_HELP)
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
-              help="Minimum confidence (a probability) of a reported finding.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=DEFAULT_THRESHOLD, show_default=True,
+              help="Minimum confidence of a reported finding: about the share of findings at that "
+                   "confidence that are real.")
 @click.option("--show", type=click.Choice(["contradiction", "support", "all"]),
               default="contradiction", show_default=True,
               help="Which findings to list: contradictions or supports at --threshold or above, or "

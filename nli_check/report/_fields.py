@@ -7,7 +7,7 @@ from nli_check.types import VERDICTS, CheckResult, ClaimVerdict, Document, Findi
 
 #: Column order of the flat formats.
 COLUMNS = (
-    "label", "confidence", "similarity", "view",
+    "label", "confidence", "similarity", "view", "reason",
     "claim", "claim_source", "claim_start", "claim_end", "claim_speaker", "claim_cue",
     "evidence", "evidence_source", "evidence_start", "evidence_end", "evidence_speaker",
     "evidence_cue", "evidence_article_id", "evidence_source_name", "evidence_date",
@@ -23,6 +23,7 @@ def flat(finding: Finding) -> dict:
         "confidence": round(finding.confidence, 4),
         "similarity": round(finding.similarity, 4),
         "view": finding.view,
+        "reason": finding.reason,
     }
     for prefix, sentence in (("claim", finding.claim), ("evidence", finding.evidence)):
         row[prefix] = sentence.text

@@ -379,6 +379,8 @@ def _finding(finding: Finding, ev: _Item) -> str:
             '<p class="view">Judged on what is reported: \u201c'
             f"<bdi>{_esc_text(evidence.content)}</bdi>\u201d</p>"
         )
+    if finding.reason:
+        view += f'<p class="reason"><span class="muted">Why:</span> <bdi>{_esc_text(finding.reason)}</bdi></p>'
     link = (
         f'<a class="goto" href="#ev-{ev.id}" data-ev="{ev.id}">Show in source \u2193</a>'
         if ev.placed

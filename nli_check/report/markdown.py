@@ -43,14 +43,15 @@ def render(result: CheckResult) -> str:
         lines.append("No findings.")
     else:
         lines += [
-            "| # | Label | Confidence | Similarity | Claim | Verdict | Evidence |",
-            "|---|---|---:|---:|---|---|---|",
+            "| # | Label | Confidence | Similarity | Claim | Verdict | Evidence | Reason |",
+            "|---|---|---:|---:|---|---|---|---|",
         ]
         for number, f in enumerate(result.findings, 1):
             v = verdicts.get(claim_key(f.claim))
             lines.append(
                 f"| {number} | {LABEL_NAMES.get(f.label, f.label)} | {f.confidence:.2f} | "
-                f"{f.similarity:.2f} | {_sentence(f.claim)} | {v.verdict if v else ''} | {_sentence(f.evidence)} |"
+                f"{f.similarity:.2f} | {_sentence(f.claim)} | {v.verdict if v else ''} | {_sentence(f.evidence)} | "
+                f"{_cell(f.reason or '')} |"
             )
     if result.claims:
         lines += [

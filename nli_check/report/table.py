@@ -58,7 +58,7 @@ def _row(number: int, finding: Finding, widths: list[int]) -> list[str]:
         [f"{finding.confidence:.2f}"],
         [f"{finding.similarity:.2f}"],
         _wrap(_describe(finding.claim), widths[4]),
-        _wrap(_describe(finding.evidence), widths[5]),
+        _wrap(_describe(finding.evidence) + (f"\nwhy: {finding.reason}" if finding.reason else ""), widths[5]),
     ]
     height = max(len(c) for c in cells)
     out = []

@@ -28,7 +28,7 @@ from nli_check.scan.store import atomic_write_bytes, atomic_write_json, read_jso
 MANIFEST = "scan.json"
 SUMMARY = "summary.json"
 FORMAT_TAG = "nli-check-scan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 OUTPUT_FORMATS = ("parquet", "jsonl")
 _KNOWN = {MANIFEST, SUMMARY, "conflicts", "state"}
 _TMP = re.compile(r"^\..+\.tmp$")
@@ -54,6 +54,7 @@ CONFLICT_COLUMNS = (
         "confidence",
         "similarity",
         "view",
+        "reason",
         "p_contradiction",
         "p_entailment",
         "p_neutral",
@@ -82,6 +83,7 @@ def conflict_schema():
         ("confidence", pa.float32()),
         ("similarity", pa.float32()),
         ("view", pa.string()),
+        ("reason", pa.string()),
         ("p_contradiction", pa.float32()),
         ("p_entailment", pa.float32()),
         ("p_neutral", pa.float32()),

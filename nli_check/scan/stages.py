@@ -107,6 +107,7 @@ def _sentence(row: dict, prefix: str) -> Sentence:
         cue=row[f"{prefix}_cue"],
         content=row[f"{prefix}_content"],
         polarity=int(row[f"{prefix}_polarity"]),
+        date=row.get(f"{prefix}_date"),
     )
 
 
@@ -142,6 +143,7 @@ def classify_rows(
             "label": f.label,
             "confidence": float(f.confidence),
             "view": f.view,
+            "reason": f.reason,
             "p_contradiction": float(f.probabilities.get(CONTRADICTION, 0.0)),
             "p_entailment": float(f.probabilities.get(ENTAILMENT, 0.0)),
             "p_neutral": float(f.probabilities.get(NEUTRAL, 0.0)),
@@ -168,6 +170,7 @@ def conflicts(
                 "confidence": verdict["confidence"],
                 "similarity": row["similarity"],
                 "view": verdict["view"],
+                "reason": verdict.get("reason"),
                 "p_contradiction": verdict["p_contradiction"],
                 "p_entailment": verdict["p_entailment"],
                 "p_neutral": verdict["p_neutral"],

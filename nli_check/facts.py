@@ -1,0 +1,683 @@
+"""Numbers, dates and names in a sentence, and whether two sentences are about the same event.
+
+The NLI model is weak exactly where fact-checkers need it most: it takes two reports of
+different events that share a template ("Ashby approved 240 homes" / "Brindle approved 75
+homes") for a contradiction, it calls "18,400" against "18,412" a conflict, and it misses "about
+120 jobs" against "450 redundancies". This module reads the facts a sentence states so that
+:func:`compare` can say, for a pair of sentences:
+
+- ``different-event``: they are about different events: each names a place, person or
+  organisation the other does not, or they give different dates or periods *and* different
+  figures ("58% in October" / "69% in September");
+- ``conflict``: the same measure with incompatible values ("120 vs 450 jobs"), or the same
+  event on incompatible dates ("Thursday vs Friday 13 March 2026");
+- ``agree``: the values they share are compatible, allowing for rounding ("18,400" is
+  18,350–18,450), hedges ("about", "nearly", "more than"), ranges, and equivalences such as
+  "a quarter" = 25% or "£1.65 a week" ≈ "£86 a year";
+- ``None``: nothing to compare.
+
+Number words become digits with ``text2num``, and explicit dates are read with ``dateparser``.
+The quantities news copy states (money with its scale, percentages, fractions, counts with
+the noun they count, hedges and ranges) are read by the small grammar below: general quantity
+parsers read "£2m" as pounds times metres and "half a million" as 1.5 million.
+
+Every function here is total: odd text gives no facts, never an exception, in time linear in
+the text; sentences longer than :data:`MAX_CHARS` are not read (the NLI verdict then stands
+alone).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+logger = logging.getLogger(__name__)
+
+#: Sentences longer than this are not read for facts.
+MAX_CHARS = 1000
+#: Reports of one event appear within this many days of each other: figures or days that
+#: differ between articles further apart are about different times.
+EVENT_DAYS = 7
+#: Digits before the decimal point beyond which a number is not read (IDs, digit runs).
+MAX_DIGITS = 15
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
+QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "q1": 1, "q2": 2, "q3": 3, "q4": 4}
+SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
+          "trillion": 1e12, "tn": 1e12}
+CURRENCIES = {"£": "GBP", "$": "USD", "€": "EUR", "pounds": "GBP", "pound": "GBP", "dollars": "USD",
+              "dollar": "USD", "euros": "EUR", "euro": "EUR", "pence": "GBP/100", "p": "GBP/100"}
+#: Fractions of a whole, as percentages: "a quarter of staff" = 25% of employees.
+FRACTIONS = {
+    "half": 50.0, "a half": 50.0, "one half": 50.0, "a third": 100 / 3, "one third": 100 / 3,
+    "one-third": 100 / 3, "two thirds": 200 / 3, "two-thirds": 200 / 3, "a quarter": 25.0,
+    "one quarter": 25.0, "three quarters": 75.0, "three-quarters": 75.0, "a fifth": 20.0, "one fifth": 20.0,
+    "two fifths": 40.0, "three fifths": 60.0, "four fifths": 80.0, "a tenth": 10.0, "one tenth": 10.0,
+}
+#: Hedges before a number: the interval around the value, as (low, high) factors.
+HEDGES = {
+    "about": (0.85, 1.15), "around": (0.85, 1.15), "roughly": (0.85, 1.15), "approximately": (0.85, 1.15),
+    "some": (0.85, 1.15), "circa": (0.85, 1.15), "an estimated": (0.85, 1.15), "estimated": (0.85, 1.15),
+    "almost": (0.85, 1.0), "nearly": (0.85, 1.0), "close to": (0.85, 1.05), "just under": (0.9, 1.0),
+    "up to": (0.0, 1.0), "under": (0.0, 1.0), "less than": (0.0, 1.0), "fewer than": (0.0, 1.0),
+    "below": (0.0, 1.0), "at most": (0.0, 1.0), "no more than": (0.0, 1.0),
+    "more than": (1.0, math.inf), "over": (1.0, math.inf), "at least": (1.0, math.inf),
+    "above": (1.0, math.inf), "upwards of": (1.0, math.inf), "in excess of": (1.0, math.inf),
+    "just over": (1.0, 1.1), "just above": (1.0, 1.1), "well over": (1.05, math.inf),
+}
+#: Periods of a rate, as factors to a year: "£1.65 a week" is £85.80 a year.
+PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
+#: Words that mark a figure as a part of a larger one ("in Stonebridge alone, 9,500").
+PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|extra|"
+                          r"additional|so far|latest|remaining|still)\b", re.I)
+#: Words with which news copy brings in another event than the one it reports.
+OTHER_EVENT = re.compile(
+    r"\b(last year's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
+    r"a year earlier|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
+    r"a previous|the previous|previously|earlier this year|the last time|last time|"
+    r"the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
+    r"(?:rise|increase|cut|fall|election|vote|race|match|game|meeting|time|season|strike|truce|ceasefire)|"
+    r"a smaller|a larger|a bigger|a similar|another)\b",
+    re.I,
+)
+#: Capitalised words that are not names.
+_NOT_NAMES = set(WEEKDAYS) | set(MONTHS) | {
+    "the", "a", "an", "in", "on", "at", "by", "for", "of", "to", "and", "but", "or", "as", "after",
+    "before", "since", "until", "from", "with", "this", "that", "these", "those", "it", "its", "he", "she",
+    "they", "we", "his", "her", "their", "our", "there", "here", "when", "while", "if", "only", "just",
+    "last", "next", "both", "all", "some", "many", "more", "most", "no", "not", "nobody", "none", "one",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "about", "around", "nearly",
+    "mr", "mrs", "ms", "dr", "sir", "according", "despite", "although", "however", "meanwhile", "earlier",
+    "later", "today", "yesterday", "tomorrow", "tonight", "so", "yet", "also", "then", "now", "what",
+    "who", "which", "where", "why", "how", "because", "under", "over", "between", "during", "among",
+    "mph", "km", "per", "new", "old",
+}
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_SCALE = r"thousand|million|billion|trillion|bn|mn|tn|m|k"
+_NUMBER = re.compile(rf"(?<![\w.,])(?P<cur>[£$€])?\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})\b)?(?![.,]?\d)",
+                     re.I)
+_RANGE_TAIL = re.compile(rf"^\s?(?:-|–|to|and)\s?[£$€]?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})\b)?", re.I)
+_PCT_TAIL = re.compile(r"^\s?(?:%|per\s?cent\b|percent\b)", re.I)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_HEDGE_BEFORE = re.compile(r"\b(" + "|".join(sorted((re.escape(h) for h in HEDGES), key=len, reverse=True))
+                           + r")\s+(?:of\s+)?[£$€]?$", re.I)
+_FRACTION = re.compile(r"\b(" + "|".join(sorted((re.escape(f) for f in FRACTIONS), key=len, reverse=True))
+                       + r")\b(?!\s+(?:of\s+)?an?\s+(?:thousand|million|billion))(?:\s+of)?"
+                       r"(?:\s+(?:the|its|their|all))?(?:\s+(?P<noun>[a-z]+))?", re.I)
+_ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?P<b>{_NUM})\b", re.I)
+_ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
+                 r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
+                 r"article|clause|version|model|junction|exit|bus|train|line)\s+(?P<n>\d+[a-z]?)\b", re.I)
+_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")(?:'s)?\b", re.I)
+_MONTH_NAMES = "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+_DATE = re.compile(
+    rf"\b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH_NAMES})\b\.?(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?"
+    rf"|\b(?P<m2>{_MONTH_NAMES})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>(?:19|20)\d\d)\b)?",
+    re.I,
+)
+_MONTH = re.compile(r"\b(?:in|during|since|by|until|from|of|last|this|next|early|late|mid-?|for|throughout)\s+"
+                    r"(?P<m>" + "|".join(m for m in MONTHS if m != "may") + r"|may(?=\s+(?:19|20)\d\d))\b", re.I)
+_YEAR = re.compile(r"(?<![\d.,£$€])\b(?P<y>(?:19|20)\d\d)\b(?![.,]\d|\s?%|\s?(?:per\s?cent|percent))", re.I)
+_QUARTER = re.compile(r"\b(?P<q>first|second|third|fourth)[\s-]+quarter\b|\b(?P<q2>Q[1-4])\b", re.I)
+_RELATIVE = re.compile(r"\b(?:(?:last|this|next|previous|coming) (?:week|weekend|month|quarter|year|season|summer|"
+                       r"winter|spring|autumn)|yesterday|today|tonight|tomorrow)\b", re.I)
+_NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]*[a-zA-Z]")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?\s?[ap]\.?m\b\.?", re.I)
+_SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
+_CHANGE_BEFORE = re.compile(r"\b(?:by|from|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
+                            r"increased|"
+                            r"decreased|up|down|rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
+                            r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
+_SKIP_NOUN = {"of", "the", "a", "an", "new", "more", "extra", "additional", "other", "full-time", "part-time",
+              "local", "further", "fewer", "less", "than", "per", "each", "every", "or", "so", "its", "their"}
+_STOP_NOUN = {"and", "to", "in", "on", "at", "for", "was", "were", "is", "are", "by", "from", "with", "as",
+              "after", "before", "since", "have", "has", "had", "will", "would", "could", "said", "says",
+              "that", "this", "who", "which", "when", "while", "than", "into", "over", "under", "up", "down",
+              "out", "last", "but", "it", "he", "she", "they", "we", "be", "been", "not"}
+
+
+#: Nouns that count the same thing in news copy: a count of one compares with a count of another.
+NOUN_GROUPS = {
+    "job": ("job", "redundancy", "post", "role", "position", "worker", "staff", "employee", "workforce",
+            "staffer", "lay-off", "layoff"),
+    "home": ("home", "house", "household", "property", "dwelling", "homes"),
+    "person": ("person", "people", "resident", "individual", "adult", "citizen"),
+    "patient": ("patient", "wait", "attendance"),
+    "vote": ("vote", "ballot"),
+    "death": ("death", "fatality", "dead", "killed"),
+    "year": ("year", "yr"),
+    "hour": ("hour", "hr"),
+    "mile": ("mile",),
+}
+_NOUN_GROUP = {noun: name for name, nouns in NOUN_GROUPS.items() for noun in nouns}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number a sentence states: the true value lies in ``low``–``high``.
+
+    ``unit`` is a currency ("GBP", or "GBP/year" for a rate), ``%`` or ``count``, with
+    " change" after it for a rise or fall ("up by 4%"); ``noun`` is
+    the word a count counts ("job"), singular and lower-case, when there is one; ``part`` marks
+    a figure given as a part of a larger one ("in Stonebridge alone").
+    """
+
+    value: float
+    low: float
+    high: float
+    unit: str
+    noun: str | None
+    surface: str
+    part: bool = False
+
+
+@dataclass(frozen=True)
+class When:
+    """A date, weekday, month, quarter, year or numbered occasion ("day 13") a sentence names."""
+
+    kind: str
+    value: tuple
+    surface: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What :func:`read` found in a sentence."""
+
+    quantities: tuple[Quantity, ...] = ()
+    whens: tuple[When, ...] = ()
+    names: frozenset[str] = field(default_factory=frozenset)
+    #: The words that bring in another event ("last year's", "neighbouring"), if any.
+    other_event: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare` found: ``kind`` is conflict, agree or different-event."""
+
+    kind: str
+    reason: str
+
+
+# ---------------------------------------------------------------------------- numbers
+def _number(text: str) -> float | None:
+    digits = text.replace(",", "")
+    if len(digits.split(".")[0]) > MAX_DIGITS:
+        return None
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _rounding(surface: str, scale: float = 1.0) -> float:
+    """Half the step of the last digit written, at most a twentieth of the value: "18,400"
+    stands for 18,350-18,450, "£2m" for £1.9m-£2.1m, "1,000" for 950-1,050."""
+    digits = surface.replace(",", "")
+    value = _number(digits) or 0.0
+    if "." in digits:
+        step = 0.5 * 10 ** -len(digits.split(".")[1])
+    else:
+        zeros = len(digits) - len(digits.rstrip("0")) if value else 0
+        step = 0.5 * 10 ** min(zeros, MAX_DIGITS)
+    if scale == 1.0 and step <= 0.5:
+        return step
+    return min(step * scale, max(0.05 * value * scale, 0.5))
+
+
+_DIGIT_SCALE = re.compile(r"(\d)\s?(thousand|million|billion|trillion)\b", re.I)
+_SHORT_SCALE = {"thousand": "k", "million": "mn", "billion": "bn", "trillion": "tn"}
+
+
+_FRACTION_SCALE = re.compile(r"\b(a|one|three|two) (half|quarter|quarters|third|thirds) of an? "
+                             r"(thousand|million|billion)\b|\bhalf an? (thousand|million|billion)\b", re.I)
+_FRACTION_OF = {"half": 0.5, "quarter": 0.25, "quarters": 0.25, "third": 1 / 3, "thirds": 1 / 3}
+
+
+def _fraction_scale(match: re.Match) -> str:
+    """"a quarter of a million" -> "0.25mn"; "half a million" -> "0.5mn"."""
+    if match.group(4):
+        return f"0.5{_SHORT_SCALE[match.group(4).lower()]}"
+    count = {"a": 1, "one": 1, "two": 2, "three": 3}[match.group(1).lower()]
+    value = count * _FRACTION_OF[match.group(2).lower()]
+    return f"{value:.4g}{_SHORT_SCALE[match.group(3).lower()]}"
+
+
+def _words_to_digits(text: str) -> str:
+    """Number words as digits ("one hundred and twenty" -> "120"), by ``text2num``; a digit
+    with a scale word ("4.2 million") is kept as one number ("4.2mn")."""
+    text = _DIGIT_SCALE.sub(lambda m: m.group(1) + _SHORT_SCALE[m.group(2).lower()], text)
+    text = _FRACTION_SCALE.sub(_fraction_scale, text)
+    try:
+        from text_to_num import alpha2digit
+
+        return alpha2digit(text, "en", threshold=0)
+    except Exception:  # a converter must never stop a check
+        logger.debug("number words not read in %r", text[:80], exc_info=True)
+        return text
+
+
+def _singular(word: str) -> str:
+    word = word.lower().strip("'’-")
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _noun(words: list[str]) -> tuple[str | None, str | None]:
+    """The word a count counts, and its group's name: "450 redundancies" -> (redundancies, job)."""
+    for word in words[:3]:
+        low = word.lower()
+        if low in _SKIP_NOUN:
+            continue
+        if low in _STOP_NOUN:
+            return None, None
+        noun = _singular(low)
+        return word, _NOUN_GROUP.get(noun, noun)
+    return None, None
+
+
+def _per(words: list[str]) -> str | None:
+    for i, word in enumerate(words[:-1]):
+        if word.lower() in {"a", "an", "per", "each", "every"}:
+            period = _singular(words[i + 1])
+            if period in PER:
+                return period
+    return None
+
+
+def _blank(match: re.Match) -> str:
+    return " " * len(match.group(0))
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Money, percentages, fractions and counts in ``text``, each as an interval; never raises."""
+    if not text or len(text) > MAX_CHARS:
+        return []
+    found: list[Quantity] = []
+    for match in _FRACTION.finditer(text):
+        pct = FRACTIONS[match.group(1).lower()]
+        noun = _noun([match.group("noun")])[1] if match.group("noun") else None
+        found.append(Quantity(pct, pct - 2.5, pct + 2.5, "%", noun, match.group(0).strip()))
+    converted = _words_to_digits(text)
+    original = _Surfaces(text, converted)
+    for pattern in (_CLOCK, _SCORE, _DATE, _ID):
+        converted = pattern.sub(_blank, converted)
+    for match in _ONE_IN.finditer(converted):
+        a, b = _number(match.group("a")), _number(match.group("b"))
+        if a is not None and b:
+            pct = 100 * a / b
+            found.append(original.restore(Quantity(pct, pct - 1, pct + 1, "%", None, match.group(0))))
+    converted = _ONE_IN.sub(_blank, converted)
+    done = 0
+    for match in _NUMBER.finditer(converted):
+        if match.start() < done:
+            continue  # the top of a range already read
+        read_to, quantity = _quantity(match, converted)
+        done = read_to
+        if quantity is not None:
+            found.append(original.restore(quantity))
+    return found
+
+
+class _Surfaces:
+    """Maps a stretch of the text with number words as digits back to the words as written."""
+
+    def __init__(self, text: str, converted: str) -> None:
+        self.text, self.converted = text, converted
+        self.opcodes = None
+        if text != converted:
+            from difflib import SequenceMatcher
+
+            self.opcodes = SequenceMatcher(None, converted, text, autojunk=False).get_opcodes()
+
+    def _position(self, offset: int, end: bool) -> int:
+        for _, c1, c2, t1, t2 in self.opcodes:
+            if c1 <= offset < c2 or (end and offset == c2):
+                return t1 + min(offset - c1, t2 - t1) if offset != c2 else t2
+        return len(self.text)
+
+    def restore(self, quantity: Quantity) -> Quantity:
+        if self.opcodes is None:
+            return quantity
+        at = self.converted.find(quantity.surface)
+        if at < 0:
+            return quantity
+        start = self._position(at, end=False)
+        stop = self._position(at + len(quantity.surface), end=True)
+        surface = self.text[start:stop].strip()
+        return replace(quantity, surface=surface) if surface else quantity
+
+
+def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
+    """Where the quantity that starts at ``match`` ends, and the quantity (None if it is not one)."""
+    num, end = match.group("num"), match.end()
+    if text[end:end + 2].lower() in {"st", "nd", "rd", "th"}:
+        return end, None  # an ordinal: the 58th minute
+    value = _number(num)
+    if value is None:
+        return end, None
+    scale_word = (match.group("scale") or "").lower()
+    currency = CURRENCIES.get(match.group("cur") or "")
+    if scale_word in {"m", "k"} and not currency:
+        return end, None  # "82 m" in metres, not a count
+    scale = SCALES.get(scale_word, 1.0)
+    top = None
+    before = text[max(0, match.start() - 24):match.start()]
+    change = _CHANGE_BEFORE.search(before)  # "up by £1.50 to £21.50": a change, then a level
+    tail = None if change else _RANGE_TAIL.match(text[end:])
+    if tail and _number(tail.group("num")) is not None:
+        top = (tail.group("num"), SCALES.get((tail.group("scale") or scale_word).lower(), 1.0))
+        end += tail.end()
+    pct = _PCT_TAIL.match(text[end:])
+    if pct:
+        end += pct.end()
+    after = [m.group(0) for m in _WORD.finditer(text[end:end + 60])][:4]
+    if not currency and after and after[0].lower() in CURRENCIES and after[0].lower() != "p":
+        currency, after = CURRENCIES[after[0].lower()], after[1:]
+    if not scale_word and after and after[0].lower() in SCALES and after[0].lower() not in {"m", "k"}:
+        scale, after = SCALES[after[0].lower()], after[1:]
+        if top is not None:
+            top = (top[0], scale)
+        if not currency and after and after[0].lower() in CURRENCIES:
+            currency, after = CURRENCIES[after[0].lower()], after[1:]
+    if not currency and not pct and scale == 1.0 and 1900 <= value <= 2099 and num.isdigit():
+        return end, None  # a year: read as a date
+    if before.lower().rstrip().endswith("between") and top is None:
+        return end, None
+    step = _rounding(num, scale)
+    value *= scale
+    low, high = value - step, value + step
+    if top is not None and _number(top[0]) * top[1] > value:
+        high = _number(top[0]) * top[1] + _rounding(top[0], top[1])
+    hedge = _HEDGE_BEFORE.search(before)
+    if hedge:
+        lo_f, hi_f = HEDGES[hedge.group(1).lower()]
+        low, high = min(low, value * lo_f), max(high, value * hi_f)
+    period = _per(after) if currency else None
+    if period:
+        value, low, high = value * PER[period], low * PER[period], high * PER[period]
+    if currency == "GBP/100":
+        value, low, high, currency = value / 100, low / 100, high / 100, "GBP"
+    unit = (f"{currency}/year" if period else currency) if currency else ("%" if pct else "count")
+    word, noun = (None, None) if currency else _noun(after)
+    start = match.start()
+    if hedge:
+        start -= len(before) - hedge.start()
+    surface = text[start:end].strip()
+    if word and not pct:
+        surface = text[start:text.index(word, end) + len(word)].strip()
+    context = text[max(0, match.start() - 40):min(len(text), end + 25)]
+    if change:
+        unit += " change"  # a rise or fall compares with another rise or fall, not with a level
+    return end, Quantity(value, low, high, unit, noun, surface, part=bool(PART_MARKERS.search(context)))
+
+
+# ---------------------------------------------------------------------------- dates
+@lru_cache(maxsize=1024)
+def _parse_date(surface: str) -> tuple[int, int] | None:
+    """(month, day) of a day-and-month expression, by ``dateparser``."""
+    try:
+        import dateparser
+
+        parsed = dateparser.parse(surface, languages=["en"], settings={"REQUIRE_PARTS": ["day", "month"]})
+    except Exception:
+        logger.debug("date not read: %r", surface, exc_info=True)
+        return None
+    return None if parsed is None else (parsed.month, parsed.day)
+
+
+def whens(text: str) -> list[When]:
+    """Dates, weekdays, months, quarters, years and numbered occasions in ``text``; never raises."""
+    if not text or len(text) > MAX_CHARS:
+        return []
+    found: list[When] = []
+    for match in _DATE.finditer(text):
+        day = match.group("d1") or match.group("d2")
+        month_word = (match.group("m1") or match.group("m2")).lower()
+        month = MONTHS.index(month_word) + 1 if month_word in MONTHS else _MONTH_ABBR.get(month_word[:4])
+        month = month or _MONTH_ABBR.get(month_word[:3])
+        parsed = _parse_date(f"{int(day)} {MONTHS[month - 1]}") if month else None
+        if parsed is None:
+            continue
+        year = match.group("y1") or match.group("y2")
+        surface = match.group(0).strip()
+        if year:
+            try:
+                weekday = WEEKDAYS[datetime.date(int(year), parsed[0], parsed[1]).weekday()]
+                surface = f"{surface} (a {weekday.capitalize()})"
+            except ValueError:
+                pass
+        found.append(When("date", (int(year) if year else None, parsed[0], parsed[1]), surface))
+    for match in _WEEKDAY.finditer(text):
+        found.append(When("weekday", (match.group(1).lower(),), match.group(1)))
+    dated_months = {w.value[1] for w in found if w.kind == "date"}
+    for match in _MONTH.finditer(text):
+        month = MONTHS.index(match.group("m").lower()) + 1
+        if month not in dated_months:
+            found.append(When("month", (month,), match.group("m")))
+    for match in _QUARTER.finditer(text):
+        q = (match.group("q") or match.group("q2")).lower()
+        found.append(When("quarter", (QUARTERS[q],), match.group(0)))
+    for match in _YEAR.finditer(_DATE.sub(lambda m: m.group(0) if not (m.group("y1") or m.group("y2"))
+                                          else " " * len(m.group(0)), text)):
+        found.append(When("year", (int(match.group("y")),), match.group("y")))
+    for match in _ID.finditer(text):
+        word = match.group("word").lower().rstrip(".")
+        found.append(When(f"id:{word}", (match.group("n").lower(),), match.group(0)))
+    for match in _RELATIVE.finditer(text):
+        found.append(When("relative", (match.group(0).lower(),), match.group(0)))
+    return found
+
+
+# ---------------------------------------------------------------------------- names
+def _stem(word: str) -> str:
+    """A name's stem: "Russia", "Russian" and "Russians" share their first five letters."""
+    return word.lower().removesuffix("'s").removesuffix("’s")[:5]
+
+
+def known_names(texts: Iterable[str]) -> frozenset[str]:
+    """Stems of the words written with a capital inside a sentence somewhere in ``texts``:
+    the names a document uses, so that a name that starts a sentence is known as one."""
+    out = set()
+    for text in texts:
+        if len(text) > MAX_CHARS:
+            continue
+        for match in _NAME.finditer(text):
+            if match.start() > 0 and text[max(0, match.start() - 2):match.start()].strip() not in {".", '"', "“", ":"}:
+                word = match.group(0)
+                if word.lower() not in _NOT_NAMES:
+                    out.add(_stem(word))
+    return frozenset(out)
+
+
+def names(text: str, known: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Stems of the names of places, people and organisations in ``text``.
+
+    A capitalised word inside a sentence is a name unless it is a common function word, a
+    weekday or a month; a capitalised word that starts a sentence is a name when the next
+    word is capitalised too ("Martin Hale"), or when it is in ``known``.
+    """
+    if not text or len(text) > MAX_CHARS:
+        return frozenset()
+    out = set()
+    for match in _NAME.finditer(text):
+        word = match.group(0)
+        stem = _stem(word)
+        if word.lower().removesuffix("'s").removesuffix("’s") in _NOT_NAMES or len(word) < 3:
+            continue
+        initial = match.start() == 0 or text[max(0, match.start() - 2):match.start()].strip() in {".", '"', "“", ":"}
+        if initial:
+            rest = text[match.end():match.end() + 2]
+            if stem not in known and not (len(rest) > 1 and rest[0] == " " and rest[1].isupper()):
+                continue
+        out.add(stem)
+    return frozenset(out)
+
+
+def read(text: str, *, speaker: str | None = None, known: frozenset[str] = frozenset()) -> Facts:
+    """The quantities, dates and names a sentence states. A reported speaker ("Ben Wallace
+    said ...") is who speaks, not what the sentence is about, so its names are left out."""
+    about = text.replace(speaker, " ") if speaker else text
+    other = OTHER_EVENT.search(text) if len(text) <= MAX_CHARS else None
+    return Facts(tuple(quantities(text)), tuple(whens(text)), names(about, known),
+                 other.group(0) if other else None)
+
+
+# ---------------------------------------------------------------------------- comparing
+def _overlap(a: Quantity, b: Quantity) -> bool:
+    return a.low <= b.high and b.low <= a.high
+
+
+def _same_measure(a: Quantity, b: Quantity) -> bool:
+    """Money with money in one currency, percentages with percentages, counts of one noun."""
+    if a.unit != b.unit:
+        return False
+    if a.unit == "count":
+        return a.noun is not None and a.noun == b.noun
+    return a.noun is None or b.noun is None or a.noun == b.noun
+
+
+def _weekday_of(date: When) -> str | None:
+    year, month, day = date.value
+    if not year:
+        return None
+    try:
+        return WEEKDAYS[datetime.date(year, month, day).weekday()]
+    except ValueError:
+        return None
+
+
+def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, When]]:
+    """Pairs of dates that can't name the same day, month, quarter, year or occasion; none
+    where the two sentences also share a date of that kind."""
+    a = [w for w in a if w.kind != "relative"]
+    b = [w for w in b if w.kind != "relative"]
+    shared = {(w.kind, w.value) for w in a} & {(w.kind, w.value) for w in b}
+    out = []
+    for x in a:
+        for y in b:
+            kinds = {x.kind, y.kind}
+            if x.kind == y.kind:
+                if (x.kind, x.value) in shared or (y.kind, y.value) in shared or x.value == y.value:
+                    continue
+                if x.kind == "date" and (x.value[0] is None or y.value[0] is None) and x.value[1:] == y.value[1:]:
+                    continue
+                out.append((x, y))
+            elif kinds == {"date", "month"}:
+                date, month = (x, y) if x.kind == "date" else (y, x)
+                if date.value[1] != month.value[0]:
+                    out.append((x, y))
+            elif kinds == {"date", "weekday"}:
+                date, weekday = (x, y) if x.kind == "date" else (y, x)
+                actual = _weekday_of(date)
+                if actual and actual != weekday.value[0] and ("weekday", (actual,)) not in shared:
+                    out.append((x, y))
+    return out
+
+
+def _show_names(text: str, stems: frozenset[str]) -> str:
+    words: list[str] = []
+    for match in _NAME.finditer(text):
+        word = match.group(0).removesuffix("'s").removesuffix("’s")
+        if _stem(word) in stems and word not in words:
+            words.append(word)
+    return " ".join(words[:3])
+
+
+def _days_apart(first: str | None, second: str | None) -> int | None:
+    """Days between two article dates (ISO, "2024-03-05"), or None when either is unknown."""
+    if not first or not second:
+        return None
+    try:
+        a = datetime.date.fromisoformat(str(first)[:10])
+        b = datetime.date.fromisoformat(str(second)[:10])
+    except ValueError:
+        return None
+    return abs((a - b).days)
+
+
+def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
+            evidence_facts: Facts | None = None, *, claim_date: str | None = None,
+            evidence_date: str | None = None, claim_context: frozenset[str] | None = None,
+            evidence_context: frozenset[str] | None = None) -> Comparison | None:
+    """Whether two sentences are about different events, or state conflicting or agreeing values.
+
+    The rule, in order:
+
+    0. One of them brings in another event ("last year's race", "neighbouring Croxby",
+       "in a separate case") and the other does not: different events.
+    1. Each names something the other does not ("Ashby" / "Brindle"), and one of those names
+       is not used by the other side's documents (``claim_context``, ``evidence_context``:
+       the names their documents use, when known): different events.
+    2. Values of one measure that can't both be true ("about 120 jobs" / "450 jobs"), and
+       different dates or periods as well: different events ("58% in October" / "69% in
+       September"); with no date between them: a conflict.
+    3. Numbered occasions that differ ("day 13" / "day 123"): different events. Dates that
+       can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict.
+    4. Values of one measure that agree: agree.
+
+    With the dates of the articles the sentences come from (``claim_date``, ``evidence_date``),
+    articles more than :data:`EVENT_DAYS` apart report different events when their sentences
+    differ in figures or days, or both place themselves in time ("on Tuesday", "last quarter")
+    without naming the same full date.
+    """
+    a = claim_facts or read(claim)
+    b = evidence_facts or read(evidence)
+    if bool(a.other_event) != bool(b.other_event):
+        return Comparison("different-event", f"another event: '{a.other_event or b.other_event}'")
+    only_a, only_b = a.names - b.names, b.names - a.names
+    # With the names each side's documents use, a name the other side's documents also use is
+    # shared ground ("the Kremlin" in one, "Russian" in the other, both in one article).
+    foreign = (claim_context is None or evidence_context is None
+               or bool(only_a - evidence_context) or bool(only_b - claim_context))
+    if only_a and only_b and foreign:
+        return Comparison("different-event", f"{_show_names(claim, only_a)} vs {_show_names(evidence, only_b)}")
+    conflicts, agreements = [], []
+    for x in a.quantities:
+        for y in b.quantities:
+            if _same_measure(x, y):
+                (agreements if _overlap(x, y) else conflicts).append((x, y))
+    agreeing = {id(q) for pair in agreements for q in pair}
+    conflicts = [(x, y) for x, y in conflicts
+                 if not (x.part or y.part) and id(x) not in agreeing and id(y) not in agreeing]
+    dates = _date_conflicts(a.whens, b.whens)
+    if conflicts and not dates and a.whens and b.whens:
+        # Other figures at times that can't be compared ("on Thursday" / "in 2024"): other times.
+        if not {(w.kind, w.value) for w in a.whens} & {(w.kind, w.value) for w in b.whens}:
+            x, y = a.whens[0], b.whens[0]
+            dates = [(x, y)] if {x.kind, y.kind} != {"relative"} else []
+    occasions = [(x, y) for x, y in dates if x.kind.startswith("id:")]
+    if occasions:
+        x, y = occasions[0]
+        return Comparison("different-event", f"{x.surface} vs {y.surface}")
+    if conflicts and dates:
+        x, y = dates[0]
+        return Comparison("different-event", f"{x.surface} vs {y.surface}")
+    apart = _days_apart(claim_date, evidence_date)
+    anchored = bool(a.whens and b.whens) and not {w.value for w in a.whens if w.kind == "date" and w.value[0]} & {
+        w.value for w in b.whens if w.kind == "date" and w.value[0]}
+    if (conflicts or dates or anchored) and apart is not None and apart > EVENT_DAYS:
+        return Comparison("different-event", f"reported {apart} days apart ({claim_date} vs {evidence_date})")
+    if conflicts:
+        x, y = conflicts[0]
+        return Comparison("conflict", f"{x.surface} vs {y.surface}")
+    if dates:
+        x, y = dates[0]
+        return Comparison("conflict", f"{x.surface} vs {y.surface}")
+    if agreements:
+        x, y = agreements[0]
+        return Comparison("agree", f"{x.surface} = {y.surface}")
+    return None

@@ -1,0 +1,157 @@
+"""Numbers, dates and names of a sentence, and the comparison of two sentences' facts."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from nli_check.facts import compare, known_names, quantities, read, whens
+
+
+def _kind(a: str, b: str) -> str | None:
+    result = compare(a, b)
+    return None if result is None else result.kind
+
+
+# ---------------------------------------------------------------------------- quantities
+@pytest.mark.parametrize(
+    ("text", "unit", "low", "high"),
+    [
+        ("About 120 jobs will go.", "count", 102, 138),
+        ("A crowd of 18,400 watched.", "count", 18_350, 18_450),
+        ("The £4.2 million project.", "GBP", 4.15e6, 4.25e6),
+        ("It cost £2m.", "GBP", 1.9e6, 2.1e6),
+        ("A profit of five million pounds.", "GBP", 4.75e6, 5.25e6),
+        ("Revenue was €2.4bn.", "EUR", 2.35e9, 2.45e9),
+        ("Turnout was 23%.", "%", 22.5, 23.5),
+        ("Turnout was 40 per cent.", "%", 38, 42),
+        ("A quarter of staff will go.", "%", 22.5, 27.5),
+        ("Two in five adults voted.", "%", 39, 41),
+        ("Between 30 and 40 people came.", "count", 28.5, 42),
+        ("More than 200 homes flooded.", "count", 190, float("inf")),
+        ("Bills rise by £1.65 a week.", "GBP/year change", 85, 86.5),
+    ],
+)
+def test_quantities_are_read_as_intervals(text, unit, low, high):
+    [q] = quantities(text)
+    assert q.unit == unit
+    assert q.low == pytest.approx(low, rel=0.01)
+    assert q.high == pytest.approx(high, rel=0.01) if high != float("inf") else q.high == high
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The match ended 3-1.", "The game kicked off at 7.30pm.", "He scored in the 58th minute.", "It opened in 1998."],
+)
+def test_scores_times_ordinals_and_years_are_not_quantities(text):
+    assert quantities(text) == []
+
+
+def test_number_words_become_digits_and_keep_their_words_in_the_surface():
+    [q] = quantities("The firm will cut one hundred and twenty jobs.")
+    assert (q.value, q.noun) == (120, "job")
+    assert q.surface == "one hundred and twenty jobs"
+
+
+def test_counts_of_related_nouns_compare():
+    assert quantities("450 redundancies")[0].noun == quantities("120 jobs")[0].noun
+
+
+# ---------------------------------------------------------------------------- dates
+def test_dates_weekdays_months_quarters_and_years():
+    found = {(w.kind, w.value) for w in whens("On Friday 13 March 2026, in the third quarter of 2025, in October.")}
+    assert ("date", (2026, 3, 13)) in found
+    assert ("weekday", ("friday",)) in found
+    assert ("quarter", (3,)) in found
+    assert ("year", (2025,)) in found
+    assert ("month", (10,)) in found
+
+
+# ---------------------------------------------------------------------------- names
+def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
+    assert read("Brindle council approved 75 homes.").names == frozenset()
+    known = known_names(["The plan went to Brindle council."])
+    assert read("Brindle council approved 75 homes.", known=known).names == {"brind"}
+    sentence = "Ben Wallace said he had seen no evidence that Russian troops were withdrawing."
+    assert read(sentence, speaker="Ben Wallace").names == {"russi"}
+
+
+# ---------------------------------------------------------------------------- compare
+@pytest.mark.parametrize(
+    ("claim", "evidence", "kind", "reason"),
+    [
+        ("About 120 jobs will go at the plant.", "The union was told of 450 redundancies at the plant.",
+         "conflict", "About 120 jobs vs 450 redundancies"),
+        ("The rebels attacked on Thursday.", "The rebels attacked on Friday 13 March 2026.",
+         "conflict", "Thursday vs 13 March 2026 (a Friday)"),
+        ("A quarter of staff will go.", "25% of employees will leave.", "agree", None),
+        ("The rise adds £1.65 a week to bills.", "Bills go up by about £86 a year.", "agree", None),
+        ("Nearly 1,000 patients waited.", "Some 962 patients waited.", "agree", None),
+        ("The council in Ashby approved 240 homes.", "The council in Kelsey approved 75 homes.", "different-event",
+         "Ashby vs Kelsey"),
+        ("Residents discussed a school on day 13.", "Residents discussed a school on day 123.",
+         "different-event", None),
+        ("Sales rose 5% in the first quarter.", "Sales rose 8% in the second quarter.",
+         "different-event", None),
+        ("Fares will rise by 6% in April.", "Last year fares rose by 9%.", "different-event", None),
+        ("In Stonebridge alone, 9,500 homes lost power.", "About 40,000 homes lost power.", None, None),
+        ("The minister resigned.", "The minister did not resign.", None, None),
+    ],
+)
+def test_compare(claim, evidence, kind, reason):
+    result = compare(claim, evidence)
+    assert (None if result is None else result.kind) == kind
+    if reason:
+        assert result.reason == reason
+
+
+# ---------------------------------------------------------------------------- bad input
+ODD = [
+    "", " ", "10^500", "1,2,3,4", "½", "٣", "1e400", "9" * 100_000, "£" * 10_000, "1." * 30_000,
+    "between and and", "a quarter of", "on 31 February 2026", "on 99 March", "Q9", "day 99999999999999999999",
+    "\x00\x01\u202e", "١٢٣ jobs", "½ of ¾", "-5% to -7%", "$$$ 3 bn bn m k", "Friday Friday Friday 2026 2026",
+]
+
+
+@pytest.mark.parametrize("text", ODD, ids=lambda t: repr(t[:20]))
+def test_odd_text_gives_an_answer_in_bounded_time(text):
+    started = time.perf_counter()
+    facts = read(text)
+    compare(text, text[::-1])
+    compare(text, "About 120 jobs will go on Friday 13 March 2026 in Ashby.")
+    assert time.perf_counter() - started < 2.0
+    assert isinstance(facts.quantities, tuple)
+
+
+def test_random_unicode_never_raises():
+    rng = random.Random(7)
+    alphabet = "0123456789,.%£$€½¾٣ abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-–'’\"\u00a0\u202e\n"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 200)))
+        other = "".join(chr(rng.randint(1, 0x2FFFF)) for _ in range(rng.randint(0, 50)))
+        read(text)
+        read(other)
+        compare(text, other)
+
+
+def test_articles_far_apart_report_different_events():
+    a = "Norvale Energy employs about 2,500 people in Eastfield."
+    b = "Norvale Energy employs about 450 people in Eastfield."
+    assert _kind(a, b) == "conflict"
+    assert compare(a, b, claim_date="2024-03-05", evidence_date="2024-03-07").kind == "conflict"
+    far = compare(a, b, claim_date="2024-03-05", evidence_date="2024-08-12")
+    assert far.kind == "different-event" and "160 days apart" in far.reason
+    assert compare(a, b, claim_date="2024-03-05", evidence_date="not a date").kind == "conflict"
+
+
+def test_names_the_other_side_s_documents_use_are_shared_ground():
+    claim = "Moscow said troops were leaving and the Kremlin showed tanks leaving Crimea."
+    evidence = "He had seen no evidence that Russian troops were withdrawing."
+    assert _kind(claim, evidence) == "different-event"  # sentence alone: each names what the other does not
+    article = frozenset({"mosco", "kreml", "crime", "russi"})
+    assert compare(claim, evidence, claim_context=article, evidence_context=article) is None
+    assert compare("The council in Ashby approved 240 homes.", "The council in Kelsey approved 75 homes.",
+                   claim_context=frozenset({"ashby"}), evidence_context=frozenset({"kelse", "ashby"})).kind \
+        == "different-event"
