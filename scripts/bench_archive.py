@@ -4,16 +4,16 @@ Steps (``--steps``, in this order; each adds its figures to the ``--output`` JSO
 
 1. ``archives``: the 100,000-sentence archive (``scripts/make_archive.py``), 1,000 more
    records to append (new ids), a 30-sentence draft and 1,000 query sentences (other seeds).
-2. ``build``: ``nli-check index`` of the 100k archive in a fresh process: wall time, peak
-   memory; extrapolated to 1M sentences (linear in sentences) and to a GPU (embedding time
-   divided by a GPU/CPU embedding speed ratio given with ``--gpu-speedup``: an extrapolation,
-   not a measurement).
+2. ``build``: ``nli-check index`` of the archive in a fresh process: wall and CPU time, peak
+   memory; extrapolated to 1M sentences (linear in sentences).
+   ``profile``: CPU time of the stages other than embedding (reading and segmenting, training
+   the faiss index), for the README's GPU extrapolation (only embedding moves to a GPU).
 3. ``check``: ``nli-check check DRAFT --archive`` in a fresh process (cold: imports, model
    loading, index opening), then the same check again in one process (warm); peak memory.
 4. ``quality``: for each query sentence, the top-k from the faiss IVF index against exact
    search, on the first 10,000 sentences of the index and on all of it.
-5. ``append``: ``nli-check index`` of the 1,000 new records into the 100k index, against the
-   full build's time.
+5. ``append``: ``nli-check index`` of the new records (``--append-records``) into the index,
+   against the full build's wall and CPU time.
 
     nice -n 10 python scripts/bench_archive.py --workdir runs/bench-archive --output docs/bench-archive.json
 """
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-STEPS = ("archives", "build", "check", "quality", "append")
+STEPS = ("archives", "build", "profile", "check", "quality", "append")
 
 
 def _run(args: list[str], **kwargs) -> dict:
@@ -142,6 +142,29 @@ def step_build(work: Path, results: dict, sentences: int, gpu_speedup: float) ->
     }
 
 
+def step_profile(work: Path, results: dict, sentences: int) -> None:
+    """CPU seconds of the build's stages other than embedding: reading and segmenting (one core)
+    and training the faiss index; for the GPU extrapolation, where only embedding moves."""
+    import numpy as np
+
+    from nli_check.scan.reader import read_archive
+    from nli_check.scan.search import build_ivf_index
+    from nli_check.scan.stages import record_row, segment_records
+
+    start = time.process_time()
+    records = [record_row(r, i) for i, r in enumerate(read_archive([work / f"archive-{sentences}.jsonl"]))]
+    rows = segment_records(records)
+    segment = time.process_time() - start
+    index = work / f"index-{sentences}"
+    current = json.loads((index / "index.json").read_text())["current"]
+    embeddings = np.load(index / current / "embeddings.npy", mmap_mode="r")
+    start = time.process_time()
+    build_ivf_index(embeddings)
+    ivf = time.process_time() - start
+    results["profile"] = {"sentences": len(rows), "read_segment_cpu_seconds": round(segment, 2),
+                          "ivf_cpu_seconds": round(ivf, 2)}
+
+
 def step_check(work: Path, results: dict, sentences: int) -> None:
     index, draft = work / f"index-{sentences}", work / "draft.txt"
     args = _cli("check", str(draft), "--archive", str(index), "-f", "json", "-o", str(work / "report.json"))
@@ -176,16 +199,18 @@ def step_check(work: Path, results: dict, sentences: int) -> None:
 
 
 def _embeddings(work: Path, sentences: int):
-    """The index's embeddings (memory-mapped), or those its unfinished build committed."""
+    """The index's embeddings and text hashes (memory-mapped), or the embeddings its unfinished
+    build committed (and no hashes)."""
     import numpy as np
 
     index = work / f"index-{sentences}"
     manifest = index / "index.json"
     if manifest.exists():
         current = json.loads(manifest.read_text())["current"]
-        return np.load(index / current / "embeddings.npy", mmap_mode="r"), True
+        return (np.load(index / current / "embeddings.npy", mmap_mode="r"),
+                np.load(index / current / "text.npy", mmap_mode="r"))
     parts = sorted(index.glob("gen-*/sentences/part-*.npy"))
-    return np.concatenate([np.load(p) for p in parts]), False
+    return np.concatenate([np.load(p) for p in parts]), None
 
 
 def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
@@ -195,8 +220,8 @@ def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
     from nli_check.scan.search import build_ivf_index, exact_top_k, ivf_top_k
 
     queries = Embedder().embed(json.loads((work / "queries.json").read_text()))
-    embeddings, complete = _embeddings(work, sentences)
-    out = {"k": k, "queries": len(queries), "from_finished_index": complete}
+    embeddings, texts = _embeddings(work, sentences)
+    out = {"k": k, "queries": len(queries), "from_finished_index": texts is not None}
     for size in sorted({min(10_000, len(embeddings)), len(embeddings)}):
         matrix = np.ascontiguousarray(embeddings[:size])
         index = build_ivf_index(matrix)
@@ -209,6 +234,10 @@ def step_quality(work: Path, results: dict, sentences: int, k: int) -> None:
         same = np.all(np.abs(approx_sims - exact_sims) < 1e-5, axis=1)
         same_ids = [set(a) == set(b) for a, b in zip(approx.tolist(), exact.tolist())]
         recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(approx.tolist(), exact.tolist())])
+        if texts is not None:  # the same sentences' words, in whichever copies
+            hashes = np.asarray(texts[:size])
+            out.setdefault("claims_with_the_same_texts", {})[str(size)] = round(float(np.mean(
+                [sorted(hashes[a].tolist()) == sorted(hashes[b].tolist()) for a, b in zip(approx, exact)])), 4)
         out[str(size)] = {
             "claims_with_exact_top_k": round(float(np.mean(same)), 4),
             "claims_with_the_same_ids": round(float(np.mean(same_ids)), 4),
@@ -260,6 +289,8 @@ def main() -> None:
             step_archives(args.workdir, results, args.sentences, args.append_records)
         elif step == "build":
             step_build(args.workdir, results, args.sentences, args.gpu_speedup)
+        elif step == "profile":
+            step_profile(args.workdir, results, args.sentences)
         elif step == "check":
             step_check(args.workdir, results, args.sentences)
         elif step == "quality":

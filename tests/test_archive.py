@@ -310,7 +310,7 @@ def test_checks_while_index_appends_see_whole_generations(built, tiny_model_dir,
 
     def run():
         result = check([draft], archive=index, model=tiny_model_dir, device="cpu", backend="torch",
-                       show="all", threshold=0.0, min_similarity=0.3)
+                       show="all", threshold=0.0, top_k=5, min_similarity=0.5)
         pairs = sorted((f.claim.text, f.evidence.article_id, f.evidence.start) for f in result.findings)
         return result.settings.archive, pairs
 
