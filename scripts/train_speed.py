@@ -10,9 +10,17 @@ Steps:
    so that a busy machine slows both alike; report pairs/s overall and by padded length, and the
    ratio. ``--freeze-layers`` adds a third setup: the recipe's batches with that many layers fixed.
 
+``--fixed`` instead times steps of fixed shapes (all pairs L tokens long, L = 32, 64, 96, 128),
+alternating the two setups step by step: round 1 (32 pairs a step, word embeddings frozen) and the
+recipe (``min(batch_size, batch_tokens // L)`` pairs a step, ``freeze_layers`` frozen too), and
+weighs the pairs/s by length with the recipe's length distribution (it reads the prepared data
+of a run folder given with ``--prepared``, or skips that part).
+
 Usage:
     python scripts/train_speed.py --config models/nli-minilm-l6-round2.toml --seconds 60 --rounds 4 \
         --json runs/train_speed.json
+    python scripts/train_speed.py --config models/nli-minilm-l6-round2.toml --fixed --rounds 3 \
+        --prepared runs/nli-round2 --json runs/train_speed_fixed.json
 """
 
 from __future__ import annotations
@@ -74,6 +82,55 @@ class Setup:
                            time.perf_counter() - began)
 
 
+def fixed_shapes(config, rounds: int, lengths_of_epoch: np.ndarray | None) -> dict:
+    """Pairs/s of round-1 and recipe steps on batches of fixed length, alternated step by step."""
+    import dataclasses
+
+    import torch
+
+    from nli_check.training import build_model, build_optimizer, train_step
+
+    setups = {"round1": dataclasses.replace(config, freeze_layers=0, learning_rate=1e-6),
+              "recipe": dataclasses.replace(config, learning_rate=1e-6)}
+    built = {}
+    for name, cfg in setups.items():
+        _, model, _, _ = build_model(cfg, None)
+        model.train()
+        built[name] = (model, *build_optimizer(model, cfg, 10**6))
+    out: dict = {}
+    for length in (32, 64, 96, 128):
+        sizes = {"round1": 32, "recipe": max(1, min(config.batch_size, (config.batch_tokens or 10**9) // length))}
+        seconds = {name: 0.0 for name in setups}
+        pairs = {name: 0 for name in setups}
+        for step in range(rounds + 1):
+            for name in setups:
+                n = sizes[name]
+                inputs = {"input_ids": torch.randint(1000, 20000, (n, length)),
+                          "attention_mask": torch.ones(n, length, dtype=torch.long)}
+                labels = torch.randint(0, 3, (n,))
+                began = time.perf_counter()
+                train_step(*built[name], inputs, labels, 1.0)
+                if step:  # the first step of each shape warms up
+                    seconds[name] += time.perf_counter() - began
+                    pairs[name] += n
+        out[length] = {name: {"pairs_per_step": sizes[name], "pairs_per_second": pairs[name] / seconds[name]}
+                       for name in setups}
+        out[length]["ratio"] = out[length]["recipe"]["pairs_per_second"] / out[length]["round1"]["pairs_per_second"]
+        print(f"length {length}: " + "  ".join(f"{name} {out[length][name]['pairs_per_second']:.1f} pairs/s"
+                                              for name in setups) + f"  ratio {out[length]['ratio']:.2f}", flush=True)
+    report = {"by_length": out}
+    if lengths_of_epoch is not None:
+        # Each pair costs about what a pair of the next measured length costs.
+        buckets = np.minimum(np.ceil(lengths_of_epoch / 32).astype(int) * 32, 128)
+        buckets = np.maximum(buckets, 32)
+        for name in setups:
+            seconds = sum((buckets == L).sum() / out[L][name]["pairs_per_second"] for L in (32, 64, 96, 128))
+            report[f"{name}_pairs_per_second_on_the_mix"] = len(buckets) / seconds
+        report["ratio_on_the_mix"] = report["recipe_pairs_per_second_on_the_mix"] / report[
+            "round1_pairs_per_second_on_the_mix"]
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -82,8 +139,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--freeze-layers", type=int, default=0, help="Also time the recipe with N layers fixed.")
     parser.add_argument("--json", default=None, help="Write the measurements here.")
+    parser.add_argument("--fixed", action="store_true", help="Time fixed-shape steps (see above).")
+    parser.add_argument("--prepared", default=None, help="A run folder whose prepared data gives the lengths.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.fixed:
+        from nli_check.train_data import epoch_sample
+        from nli_check.training import PREPARED_DIR, TrainConfig
+
+        config = TrainConfig.from_file(args.config)
+        lengths = None
+        if args.prepared:
+            with np.load(Path(args.prepared) / PREPARED_DIR / "encoded.npz") as arrays:
+                sources, lengths = arrays["source_ids"], arrays["lengths"]
+            meta = json.loads((Path(args.prepared) / PREPARED_DIR / "prepared.json").read_text())
+            lengths = lengths[epoch_sample(sources, [s["weight"] for s in meta["sources"]], config.seed, 0)]
+        report = fixed_shapes(config, args.rounds, lengths)
+        print(json.dumps(report, indent=2))
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        return
 
     import dataclasses
 
