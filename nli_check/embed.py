@@ -293,6 +293,11 @@ class Embedder:
             raise NLICheckError(f"batch size must be at least 1, got {batch_size}")
         name = DEFAULT_EMBEDDER if model_name_or_path is None else str(model_name_or_path)
         source = str(minilm_path()) if name == "all-MiniLM-L6-v2" else resolve_model_name(name)
+        if name == DEFAULT_EMBEDDER and not Path(source).exists():
+            raise NLICheckError(
+                f"the default embedder ({DEFAULT_EMBEDDER}) is not installed: pass --embedder with a "
+                "sentence-transformers directory, or --embedder all-MiniLM-L6-v2 for the stock one"
+            )
         self.device = resolve_device(device)
         self.batch_size = batch_size
         backend, _ = resolve_mode(backend, None, self.device)

@@ -483,6 +483,8 @@ def export_checkpoint(config: EmbedderTrainConfig, checkpoint: str | os.PathLike
     from sentence_transformers import SentenceTransformer
 
     folder = Path(checkpoint) if checkpoint else None
+    if folder is not None and not (folder / "trainer_state.json").exists():
+        raise NLICheckError(f"{folder} is not a checkpoint of a train-embedder run (no trainer_state.json)")
     if folder is None:
         last = _last_checkpoint(Path(config.checkpoint_dir))
         if last is None:

@@ -34,7 +34,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 CONTRADICTION_TAGS = ("dispute", "numbers", "dates", "opposites", "negation")
 LOOKALIKE_TAGS = ("different-event", "paraphrase-numbers", "paraphrase", "hedge", "agreeing-speakers")
-SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP = (0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
 
 
 def _norm(text: str) -> str:

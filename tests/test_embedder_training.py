@@ -144,3 +144,26 @@ def test_tiny_run_trains_saves_fp16_and_runs_on_the_fast_path(data_dir, tmp_path
     # checkpoints of this run are kept apart; a second run must not silently mix with them
     again = CliRunner().invoke(cli, [str(a) for a in args])
     assert again.exit_code == 1 and "--resume" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_a_checkpoint_of_a_run_stopped_early_is_exported_as_the_model(data_dir, tmp_path):
+    base = _tiny_sentence_model(tmp_path / "base")
+    config = tmp_path / "recipe.toml"
+    config.write_text('train = ["train.jsonl"]\ndev = ["dev.jsonl"]\n')
+    common = ["train-embedder", "--config", config, "--data-dir", data_dir, "--base-model", base,
+              "--checkpoint-dir", tmp_path / "ckpt", "--batch-size", "8", "--device", "cpu",
+              "--set", "checkpoint_every=3", "--set", "max_length=32", "--set", "hard_negatives=false"]
+    trained = CliRunner().invoke(cli, [str(a) for a in [*common, "-o", tmp_path / "out"]], catch_exceptions=False)
+    assert trained.exit_code == 0, trained.output
+    args = [*common, "-o", tmp_path / "early", "--export-checkpoint", tmp_path / "ckpt" / "checkpoint-9"]
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["global_step"] == 9 and summary["examples_seen"] == 72  # the last two are kept
+    record = json.loads((tmp_path / "early" / "training_record.json").read_text())
+    assert record["exported_from_checkpoint"] == "checkpoint-9" and record["max_steps"] == 10
+    from nli_check.embed import Embedder, _DirectEncoder
+
+    assert isinstance(Embedder(tmp_path / "early", device="cpu", backend="torch").encoder, _DirectEncoder)
+    bad = CliRunner().invoke(cli, [str(a) for a in [*common, "-o", tmp_path / "x", "--export-checkpoint", data_dir]])
+    assert bad.exit_code == 1 and "not a checkpoint" in bad.stderr and "Traceback" not in bad.stderr

@@ -30,8 +30,11 @@ from nli_check.cli._common import show_progress, user_errors
 @click.option("--set", "overrides", multiple=True, metavar="FIELD=VALUE",
               help="Override any config field, e.g. --set hard_negatives=false --set train.0.limit=500.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
+@click.option("--export-checkpoint", "export", default=None, metavar="DIR",
+              help="Do not train: save this checkpoint of the run (e.g. runs/embedder/checkpoint-30) as the "
+                   "model, for a run stopped early.")
 def train_embedder(config_path, base_model, output, data_dir, checkpoint_dir, loss, epochs, learning_rate,
-                   batch_size, max_examples, device, overrides, resume) -> None:
+                   batch_size, max_examples, device, overrides, resume, export) -> None:
     """Fine-tune a pairing embedder: claims close to evidence that supports OR contradicts them.
 
     Entailment and contradiction pairs are the positives, the rest of the batch and
@@ -45,6 +48,7 @@ def train_embedder(config_path, base_model, output, data_dir, checkpoint_dir, lo
         nli-check train-embedder --config models/pairing-minilm-l6.toml --data-dir ../shared/nli-data
         nli-check train-embedder -c models/pairing-minilm-l6.toml --max-examples 512 -o /tmp/tiny
         nli-check train-embedder -c models/pairing-minilm-l6.toml --resume
+        nli-check train-embedder -c models/pairing-minilm-l6.toml --export-checkpoint runs/embedder/checkpoint-30
     """
     with user_errors():
         from nli_check.embedder_training import load_embedder_config
@@ -55,6 +59,14 @@ def train_embedder(config_path, base_model, output, data_dir, checkpoint_dir, lo
             checkpoint_dir=checkpoint_dir, loss=loss, epochs=epochs, learning_rate=learning_rate,
             batch_size=batch_size, max_examples=max_examples, device=device,
         )
+        if export:
+            from nli_check.embedder_training import export_checkpoint
+
+            record = export_checkpoint(config, export)
+            click.echo(json.dumps({k: record[k] for k in ("exported_from_checkpoint", "global_step", "max_steps",
+                                                          "examples_seen")} | {"output_dir": config.output_dir},
+                                  indent=2))
+            return
         if not config.train:
             raise click.UsageError("give a --config with [[train]] entries")
         record = run(config, resume=resume, show_progress=show_progress())
