@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-dev demo test lint clean
+.PHONY: setup setup-dev demo test test-fast lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ demo: setup
 
 test: setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast part, on both cores: no shipped model, whole pipelines, Ray, browser or GPU.
+test-fast: setup-dev
+	$(BIN)/python -m pytest -m "not slow and not ray and not browser and not gpu" -n 2 $(PYTEST_ARGS)
 
 lint: setup-dev
 	$(BIN)/ruff check nli_check tests scripts

@@ -142,6 +142,7 @@ def test_archive_append_from_python(archives, embedder, tmp_path):
 
 
 # ---------------------------------------------------------------------------- kill -9 and resume
+@pytest.mark.slow
 def test_build_killed_mid_append_resumes_to_the_uninterrupted_index(built, archives, tmp_path):
     path = tmp_path / "index"
     args = [*CLI, "index", str(archives["base"]), "-o", str(path), "--shard-records", "4", *CPU]
@@ -302,6 +303,7 @@ with Archive(sys.argv[1], device="cpu", backend="torch") as archive:
 """
 
 
+@pytest.mark.slow
 def test_checks_while_index_appends_see_whole_generations(built, tiny_model_dir, tmp_path):
     from nli_check import check
 

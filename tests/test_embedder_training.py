@@ -105,6 +105,7 @@ def _tiny_sentence_model(path: Path) -> Path:
     return path / "st"
 
 
+@pytest.mark.slow
 def test_tiny_run_trains_saves_fp16_and_runs_on_the_fast_path(data_dir, tmp_path):
     from safetensors import safe_open
 
@@ -146,6 +147,7 @@ def test_tiny_run_trains_saves_fp16_and_runs_on_the_fast_path(data_dir, tmp_path
     assert again.exit_code == 1 and "--resume" in again.stderr and "Traceback" not in again.stderr
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_a_run_stopped_early_is_exported_as_the_model(data_dir, tmp_path):
     base = _tiny_sentence_model(tmp_path / "base")
     config = tmp_path / "recipe.toml"

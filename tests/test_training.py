@@ -73,6 +73,7 @@ def config(tmp_path, base, data_files, **kw) -> TrainConfig:
     return TrainConfig(**values)
 
 
+@pytest.mark.slow
 def test_loss_goes_down_and_model_reloads_everywhere(tmp_path, base_encoder, data_files):
     from sentence_transformers import CrossEncoder
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -106,6 +107,7 @@ def test_loss_goes_down_and_model_reloads_everywhere(tmp_path, base_encoder, dat
     np.testing.assert_allclose(ours, ce_logits[:, order], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_existing_nli_model_keeps_its_labels(tmp_path, tiny_model_dir, data_files):
     cfg = config(tmp_path, tiny_model_dir, data_files, epochs=1, eval_every=None)
     record = train(cfg)
@@ -144,6 +146,7 @@ def _write_config(path: Path, cfg: TrainConfig) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_model(tmp_path, base_encoder, data_files):
     """SIGKILL a real training process after a checkpoint; --resume ends where a clean run ends."""
     from safetensors.numpy import load_file

@@ -51,6 +51,7 @@ def weights(path: Path) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_legs_end_where_one_run_ends_and_each_is_recorded(tmp_path, base, files):
     # Without dev sets every evaluation keeps the model, so the saved model is the last one.
     clean = train(make_config(tmp_path / "clean", base, files, dev=[]))
@@ -116,6 +117,7 @@ def test_frozen_layers_stay_fixed_and_sharded_weights_load(tmp_path, base, files
     np.testing.assert_allclose(ours, probs[:, order], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_gpu_script_runs_its_code_path_on_the_cpu(tmp_path, base, files):
     """scripts/train_gpu.sh with a tiny config and DEVICE=cpu: train, calibrate, evaluate."""
     cfg = make_config(tmp_path / "unused", base, files, epochs=1)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
@@ -229,6 +230,7 @@ def _run_until_paused(args, env, log: Path) -> None:
     proc.wait()
 
 
+@pytest.mark.slow
 def test_sigkill_and_resume_gives_the_uninterrupted_result(
     baseline, archive, contra_model_dir, tmp_path
 ):
