@@ -32,7 +32,7 @@ from typing import Any
 
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, ENTAILMENT
-from nli_check.training import DataSpec, apply_overrides, load_config_file
+from nli_check.training import DataSpec, Recipe, apply_overrides, load_config_file
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ LOSSES = ("mnrl", "cached_mnrl", "gist")
 
 
 @dataclass
-class EmbedderTrainConfig:
+class EmbedderTrainConfig(Recipe):
     """Everything that defines a pairing-embedder run. Loadable from TOML/YAML; every field overridable.
 
     ``train`` entries are :class:`~nli_check.training.DataSpec`\\ s (``holdout`` keeps a file's
@@ -119,19 +119,7 @@ class EmbedderTrainConfig:
             (self.save_dtype in {"float32", "float16"},
              f"save_dtype must be float32 or float16, got {self.save_dtype!r}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise NLICheckError(message)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> EmbedderTrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise NLICheckError(
-                f"unknown config field(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
-        return cls(**data)
+        self._require(checks)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, overrides: list[str] | None = None) -> EmbedderTrainConfig:

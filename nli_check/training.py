@@ -113,8 +113,29 @@ class DataSpec:
         return self.name or _stem(Path(self.path))
 
 
+class Recipe:
+    """What the recipe dataclasses (:class:`TrainConfig`, the embedder's) share: checks that
+    raise one clear error, and loading from a dict that refuses unknown fields."""
+
+    @staticmethod
+    def _require(checks: list[tuple[bool, str]]) -> None:
+        for ok, message in checks:
+            if not ok:
+                raise NLICheckError(message)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise NLICheckError(
+                f"unknown config field(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(Recipe):
     """Everything that defines a training run. Loadable from TOML/YAML; every field overridable."""
 
     base_model: str = "all-MiniLM-L6-v2"
@@ -184,20 +205,9 @@ class TrainConfig:
             (self.checkpoint_minutes > 0, f"checkpoint_minutes must be positive, got {self.checkpoint_minutes}"),
             (self.freeze_layers >= 0, f"freeze_layers must be >= 0, got {self.freeze_layers}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise NLICheckError(message)
+        self._require(checks)
 
     # -------------------------------------------------------------- loading
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise NLICheckError(
-                f"unknown config field(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
-        return cls(**data)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, overrides: list[str] | None = None) -> TrainConfig:
