@@ -252,7 +252,8 @@ def classify_pairs(
 def _directions(forward: np.ndarray, reverse: np.ndarray, c_col: int, *, stronger: bool) -> np.ndarray:
     """One prediction for a view from its two directions: their mean, or the one that
     contradicts more when ``stronger`` (a denial restated as "There is no evidence that P",
-    against P: the frame the model was trained on, in the order it was trained on)."""
+    against P: a frame nli-check builds itself and the model was trained on, so one direction
+    is evidence enough)."""
     if stronger:
         return forward if forward[c_col] >= reverse[c_col] else reverse
     return (forward + reverse) / 2
