@@ -625,14 +625,15 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     2. Values of one measure that can't both be true ("about 120 jobs" / "450 jobs"), and
        different dates or periods as well: different events ("58% in October" / "69% in
        September"); with no date between them: a conflict.
-    3. Numbered occasions that differ ("day 13" / "day 123"): different events. Dates that
+    3. Numbered occasions or reporting quarters that differ ("day 13" / "day 123", "in the
+       first quarter" / "in the second quarter"): different events. Dates that
        can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict.
     4. Values of one measure that agree: agree.
 
     With the dates of the articles the sentences come from (``claim_date``, ``evidence_date``),
     articles more than :data:`EVENT_DAYS` apart report different events when their sentences
-    differ in figures or days, or both place themselves in time ("on Tuesday", "last quarter")
-    without naming the same full date.
+    differ in figures or days, or when either places itself in time ("on Tuesday", "last
+    quarter") and they don't name the same full date.
     """
     a = claim_facts or read(claim)
     b = evidence_facts or read(evidence)
@@ -659,7 +660,8 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         if not {(w.kind, w.value) for w in a.whens} & {(w.kind, w.value) for w in b.whens}:
             x, y = a.whens[0], b.whens[0]
             dates = [(x, y)] if {x.kind, y.kind} != {"relative"} else []
-    occasions = [(x, y) for x, y in dates if x.kind.startswith("id:")]
+    # Numbered occasions and reporting periods: "day 13" / "day 123", "first quarter" / "second".
+    occasions = [(x, y) for x, y in dates if x.kind.startswith("id:") or x.kind == y.kind == "quarter"]
     if occasions:
         x, y = occasions[0]
         return Comparison("different-event", f"{x.surface} vs {y.surface}")
@@ -667,7 +669,7 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         x, y = dates[0]
         return Comparison("different-event", f"{x.surface} vs {y.surface}")
     apart = _days_apart(claim_date, evidence_date)
-    anchored = bool(a.whens and b.whens) and not {w.value for w in a.whens if w.kind == "date" and w.value[0]} & {
+    anchored = bool(a.whens or b.whens) and not {w.value for w in a.whens if w.kind == "date" and w.value[0]} & {
         w.value for w in b.whens if w.kind == "date" and w.value[0]}
     if (conflicts or dates or anchored) and apart is not None and apart > EVENT_DAYS:
         return Comparison("different-event", f"reported {apart} days apart ({claim_date} vs {evidence_date})")

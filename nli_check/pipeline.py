@@ -153,6 +153,11 @@ FACT_MIN_SIMILARITY = 0.7
 #: The confidence of a contradiction found by comparing figures or dates, when the model's is
 #: lower: the share of such findings that were real on the findings benchmark's dev cases.
 FACT_CONFIDENCE = 0.75
+#: The model's contradictions between sentences less similar than this are neutral, unless one
+#: denies what the other asserts (embedders put a denial far from its assertion: "Moscow said it
+#: was withdrawing" and "Wallace saw no evidence of withdrawal" are 0.36 apart). On the findings
+#: benchmark's dev cases, other pairs this unlike share a subject but rarely an assertion.
+CONTRADICTION_MIN_SIMILARITY = 0.4
 
 
 def classify_pairs(
@@ -163,9 +168,15 @@ def classify_pairs(
     *,
     batch_size: int = 64,
     show_progress: bool = False,
+    whole_documents: bool = True,
 ) -> list[Finding]:
     """Label each ``(claim index, evidence index, similarity)`` pair; one :class:`Finding` each,
     in the order of ``pairs``, whatever the label (callers filter).
+
+    ``whole_documents`` says that ``claims`` and ``evidence`` hold every sentence of their
+    documents, so that the names a document uses can tell whether two sentences share ground
+    (:func:`nli_check.facts.compare`); ``scan`` passes False, as its shards hold only the
+    sentences of some pairs.
 
     Every view (:func:`_views`) is put to the model in both directions. Contradiction is
     symmetric, so both directions must agree: a view's contradiction score is the mean of its
@@ -204,7 +215,7 @@ def classify_pairs(
     logger.info("Classifying %d pairs (%d model inputs)", len(pairs), len(items))
     probs = model.predict_proba(list(items), batch_size=batch_size, show_progress=show_progress)
     c_col, e_col, n_col = (LABELS.index(name) for name in (CONTRADICTION, ENTAILMENT, NEUTRAL))
-    facts = _Facts(claims, evidence)
+    facts = _Facts(claims, evidence, whole_documents=whole_documents)
 
     findings = []
     for (claim_index, evidence_index, similarity), entries in zip(pairs, plan):
@@ -220,6 +231,8 @@ def classify_pairs(
         elif int(np.argmax(e_probs)) == e_col and e_probs[e_col] > c_probs[c_col]:
             label, view, row = ENTAILMENT, e_view, e_probs
         else:  # neither contradiction nor support wins: neutral, from the full sentences
+            label, view, row = NEUTRAL, both[0][0], both[0][1]
+        if label == CONTRADICTION and similarity < CONTRADICTION_MIN_SIMILARITY and not dispute:
             label, view, row = NEUTRAL, both[0][0], both[0][1]
         confidence = float(row[LABELS.index(label)])
         comparison = facts.compare(claim_index, evidence_index)
@@ -262,11 +275,13 @@ def _directions(forward: np.ndarray, reverse: np.ndarray, c_col: int, *, stronge
 class _Facts:
     """The facts of each sentence, read once, for :func:`nli_check.facts.compare`."""
 
-    def __init__(self, claims: Sequence[Sentence], evidence: Sequence[Sentence]) -> None:
+    def __init__(self, claims: Sequence[Sentence], evidence: Sequence[Sentence], *,
+                 whole_documents: bool = True) -> None:
         from nli_check import facts
 
         self._facts = facts
         self.claims, self.evidence = claims, evidence
+        self.whole_documents = whole_documents
         self.known = facts.known_names(s.text for s in (*claims, *evidence))
         self._read: dict[int, object] = {}
         self._by_source: dict[str, list[Sentence]] = {}
@@ -294,8 +309,8 @@ class _Facts:
         claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
         return self._facts.compare(claim.text, evidence.text, self._of(claim), self._of(evidence),
                                    claim_date=claim.date, evidence_date=evidence.date,
-                                   claim_context=self._names_of(claim.source),
-                                   evidence_context=self._names_of(evidence.source))
+                                   claim_context=self._names_of(claim.source) if self.whole_documents else None,
+                                   evidence_context=self._names_of(evidence.source) if self.whole_documents else None)
 
 
 # ---------------------------------------------------------------------------- check

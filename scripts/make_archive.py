@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -165,8 +166,8 @@ CONFIRM = [
     "The figures were published by the statistics office of {country}.",
     "Emergency services in {place} gave the latest figures on {weekday}.",
 ]
-#: Look-alike articles: the same templates about other events (another town, day, quarter or
-#: truce), with other figures. None of them contradicts another: they are about different events.
+#: Look-alike articles: the same templates about other events (another town, day or quarter),
+#: with other figures. None of them contradicts another: they are about different events.
 LOOKALIKES = [
     "Residents of {place} discussed {topic} at a public meeting on {weekday}.",
     "About {n} people attended the meeting in {place}, the organisers said.",
@@ -212,6 +213,26 @@ def _lookalike_article(rng: random.Random) -> list[str]:
     return [t.format(**slots) for t in rng.sample(LOOKALIKES, rng.randint(3, 5))]
 
 
+#: Figures, weekdays and months: what two statements of one template about one thing may differ in.
+_VALUES = re.compile(r"\d+(?:\.\d+)?|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|"
+                     r"February|March|April|May|June|July|August|September|October|November|December)\b")
+class World:
+    """What the archive has already said, so that it never contradicts itself by accident.
+
+    Two sentences of one template about the same thing (the same words once figures,
+    weekdays and months are blanked out) say the same figures, weekdays and months: the
+    second repeats the first. Random slots would otherwise write "Summit Steel's sales rose
+    4.1 percent in the second quarter" and, two days later, "5.3 percent": a real conflict
+    that no truth file lists. Only planted contradictions conflict.
+    """
+
+    def __init__(self) -> None:
+        self._said: dict[str, str] = {}
+
+    def say(self, text: str) -> str:
+        return self._said.setdefault(_VALUES.sub("#", text), text)
+
+
 def build(sentences: int, seed: int, contradiction_rate: float = 0.15, lookalikes: float = 0.0):
     """Yield (article dict, truth list) until about ``sentences`` sentences were written.
 
@@ -219,6 +240,7 @@ def build(sentences: int, seed: int, contradiction_rate: float = 0.15, lookalike
     events of their own (:data:`LOOKALIKES`), which share wording but never contradict each other.
     """
     rng = random.Random(seed)
+    world = World()
     start = date(2024, 1, 1)
     events = []  # (slots, fact index, date) reported by several articles
     written = 0
@@ -231,7 +253,7 @@ def build(sentences: int, seed: int, contradiction_rate: float = 0.15, lookalike
         body = []
         truth = []
         if lookalikes and rng.random() < lookalikes:
-            body = _lookalike_article(rng)
+            body = [world.say(text) for text in _lookalike_article(rng)]
             written += len(body)
             yield {
                 "id": f"a{number:07d}",
@@ -244,31 +266,31 @@ def build(sentences: int, seed: int, contradiction_rate: float = 0.15, lookalike
         # An event fact: a new event, or an earlier one, now maybe contradicted.
         if events and rng.random() < 0.5:
             event = rng.choice(events)
-            event_slots, fact, first_day, first_source, first_id = event
+            event_slots, fact, first_day, first_source, first_id, first_text = event
             day = first_day + timedelta(days=rng.randrange(0, 4))
             contradict = rng.random() < contradiction_rate * 3 and source != first_source
-            text = FACTS[fact][1 if contradict else 0].format(**event_slots)
+            text = world.say(FACTS[fact][1].format(**event_slots)) if contradict else first_text
             body.append(text)
             if contradict:
                 truth.append(
                     {
                         "a_article_id": first_id,
-                        "a_text": FACTS[fact][0].format(**event_slots),
+                        "a_text": first_text,
                         "b_article_id": f"a{number:07d}",
                         "b_text": text,
                     }
                 )
         else:
             fact = rng.randrange(len(FACTS))
-            text = FACTS[fact][0].format(**slots)
+            text = world.say(FACTS[fact][0].format(**slots))
             body.append(text)
-            events.append((slots, fact, day, source, f"a{number:07d}"))
+            events.append((slots, fact, day, source, f"a{number:07d}", text))
             if len(events) > 2000:
                 events.pop(0)
-        body.append(rng.choice(CONFIRM).format(**slots))
+        body.append(world.say(rng.choice(CONFIRM).format(**slots)))
         for _ in range(rng.randint(3, 10)):
             pool = QUOTES if rng.random() < 0.3 else BACKGROUND
-            body.append(rng.choice(pool).format(**_slots(rng) | {"topic": slots["topic"]}))
+            body.append(world.say(rng.choice(pool).format(**_slots(rng) | {"topic": slots["topic"]})))
         rest = body[1:]
         rng.shuffle(rest)
         body = body[:1] + rest

@@ -152,3 +152,24 @@ def test_check_reports_what_the_model_decides(scripted_model):
     assert result.findings == [finding]
     assert check([draft], [wire], **settings, threshold=0.95).findings == []
     assert check([draft], [wire], **settings, show="support").findings == []
+
+
+def test_unlike_sentences_contradict_only_when_one_denies_the_other(scripted_model):
+    """Below CONTRADICTION_MIN_SIMILARITY a contradiction the model sees between two assertions
+    is neutral; a denial of an assertion keeps it, however far apart an embedder puts them."""
+    from nli_check.pipeline import CONTRADICTION_MIN_SIMILARITY
+
+    [crowd] = segment(Document("draft.txt", "A crowd of 18,400 watched the game."))
+    [goals] = segment(Document("report.txt", "Banner scored in the 58th and 77th minutes."))
+    model = scripted_model([("58th", "18,400", probs(0.9, 0.02)), ("18,400", "58th", probs(0.9, 0.02))])
+    low, high = CONTRADICTION_MIN_SIMILARITY - 0.1, CONTRADICTION_MIN_SIMILARITY + 0.1
+    unlike, like = classify_pairs(model, [crowd], [goals], [(0, 0, low), (0, 0, high)])
+    assert (unlike.label, like.label) == ("neutral", "contradiction")
+    assert like.confidence == pytest.approx(0.9)
+
+    [claim] = segment(Document("draft.txt", CLAIM))
+    [evidence] = segment(Document("wire.txt", EVIDENCE))
+    assert claim.polarity != evidence.polarity
+    model = scripted_model([("no evidence of withdrawal", "Moscow was withdrawing", probs(0.9, 0.02))])
+    [dispute] = classify_pairs(model, [claim], [evidence], [(0, 0, low)])
+    assert (dispute.label, dispute.view) == ("contradiction", "content")

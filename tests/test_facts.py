@@ -95,6 +95,9 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
          "different-event", None),
         ("Sales rose 5% in the first quarter.", "Sales rose 8% in the second quarter.",
          "different-event", None),
+        ("Sales rose 5% in the first quarter.", "Sales rose 5% in the second quarter.",
+         "different-event", "first quarter vs second quarter"),
+        ("The bridge will open in October.", "The bridge will open in March.", "conflict", "October vs March"),
         ("Fares will rise by 6% in April.", "Last year fares rose by 9%.", "different-event", None),
         ("In Stonebridge alone, 9,500 homes lost power.", "About 40,000 homes lost power.", None, None),
         ("The minister resigned.", "The minister did not resign.", None, None),
@@ -144,6 +147,11 @@ def test_articles_far_apart_report_different_events():
     far = compare(a, b, claim_date="2024-03-05", evidence_date="2024-08-12")
     assert far.kind == "different-event" and "160 days apart" in far.reason
     assert compare(a, b, claim_date="2024-03-05", evidence_date="not a date").kind == "conflict"
+    # One side dated ("on Wednesday") is enough: a resignation in September does not contradict
+    # a denial in June.
+    resigned, denied = "The mayor resigned on Wednesday.", "The mayor denied that she would resign."
+    assert compare(resigned, denied, claim_date="2024-06-20", evidence_date="2024-06-22") is None
+    assert compare(resigned, denied, claim_date="2024-09-06", evidence_date="2024-06-22").kind == "different-event"
 
 
 def test_names_the_other_side_s_documents_use_are_shared_ground():

@@ -136,7 +136,7 @@ def classify_rows(
     evidence = [_sentence(r, "b") for r in rows]
     pairs = [(k, k, float(r["similarity"])) for k, r in enumerate(rows)]
     findings = classify_pairs(
-        _TokenBudget(model, max_tokens), claims, evidence, pairs, batch_size=batch_size
+        _TokenBudget(model, max_tokens), claims, evidence, pairs, batch_size=batch_size, whole_documents=False
     )
     return [
         {
