@@ -170,6 +170,9 @@ class TrainConfig(Recipe):
     #: Keep this many of the lowest transformer layers fixed too: no backward pass through them.
     freeze_layers: int = 0
     number_edits: int = 0
+    #: Event-aware pairs (:func:`nli_check.augment.event_pairs`): the same template about
+    #: another event is neutral, another figure for the same event a contradiction.
+    event_pairs: int = 0
     save_dtype: str = "float32"
     #: Shard the saved best model into safetensors files of at most this size (e.g. "16MiB").
     max_shard_size: str | None = None

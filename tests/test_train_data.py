@@ -136,3 +136,19 @@ def test_data_spec_validation():
         DataSpec(path="x", kind="topic_neutrals")
     with pytest.raises(NLICheckError, match="batch_tokens must be at least"):
         TrainConfig(max_length=128, batch_tokens=64)
+
+
+def test_event_pairs_join_the_pool_as_their_own_source(tmp_path):
+    from nli_check.train_data import prepared_key
+
+    rows = [{"premise": f"Sentence number {i} is here.", "hypothesis": f"Claim {i}.", "label": LABELS[i % 3]}
+            for i in range(30)]
+    train = write_jsonl(tmp_path / "train.jsonl", rows)
+    plain = _config(tmp_path, [str(train)])
+    data = prepare_data(_config(tmp_path, [str(train)], event_pairs=200), set(LABELS))
+    [source] = [s for s in data.sources if s["name"] == "event_pairs"]
+    assert 150 <= source["rows_used"] <= data.augmented["event_pairs"] <= 200  # duplicates dropped
+    made = {LABELS.index(label) for label, sid in zip(data.labels, data.source_ids) if sid == len(data.sources) - 1}
+    assert made == {0, 1, 2}  # contradictions, entailments and neutrals
+    assert prepared_key(plain) == prepared_key(_config(tmp_path, [str(train)], event_pairs=0))
+    assert prepared_key(plain) != prepared_key(_config(tmp_path, [str(train)], event_pairs=200))
