@@ -263,9 +263,12 @@ def _mine(config: EmbedderTrainConfig, dataset, model):
 def _mine_bm25(config: EmbedderTrainConfig, dataset):
     """One negative per example: evidence of another pair that shares words with the claim
     (BM25 ranks ``[range_min, range_max)``), never evidence paired with the same claim text."""
-    import bm25s
     import datasets
     import numpy as np
+
+    from nli_check.pairing import quiet_bm25s
+
+    bm25s = quiet_bm25s()
 
     anchors, positives = dataset["anchor"], dataset["positive"]
     corpus = sorted(set(positives))

@@ -1,6 +1,7 @@
 """Candidate pairs: for each claim, the evidence sentences most similar to it.
 
-:func:`candidate_pairs` is exact cosine top-k with numpy, for the small inputs of ``check``.
+:func:`candidate_pairs` is exact cosine top-k with numpy, for the small inputs of ``check``;
+:func:`lexical_pairs` adds those that share the most rare words with it (BM25).
 Embeddings must be L2-normalised (as :class:`~nli_check.embed.Embedder` returns them).
 """
 
@@ -20,6 +21,9 @@ from nli_check.types import Sentence
 CHECK_TOP_K = 5
 SCAN_TOP_K = 5
 MIN_SIMILARITY = 0.2
+#: ``check`` also pairs each claim with this many evidence sentences by the words they share
+#: (:func:`lexical_pairs`), on top of its ``top_k`` by meaning.
+CHECK_LEXICAL_K = 2
 
 #: Rows of the similarity matrix computed at a time, to bound memory.
 _BLOCK = 1024
@@ -71,6 +75,60 @@ def candidate_pairs(
                 if np.isfinite(value) and value >= min_similarity:
                     pairs.append((block_start + row, int(col), float(min(value, 1.0))))
     return pairs
+
+
+def lexical_pairs(
+    claims: Sequence[str],
+    evidence: Sequence[str],
+    *,
+    top_k: int,
+    exclude: Iterable[tuple[int, int]] | np.ndarray | None = None,
+) -> list[tuple[int, int]]:
+    """``(claim index, evidence index)`` for each claim's ``top_k`` evidence sentences by BM25:
+    those that share the most, and the rarest, words with it ("Wexcombe Crown Court").
+
+    Embedders can put two statements of one dispute far apart ("jailed at Wexcombe Crown Court
+    on Thursday" / "appeared for sentencing at Wexcombe Crown Court on Friday 13 March"); the
+    words they share still find them. Sentences that share no word (stop words aside) with a
+    claim are never its pairs. ``exclude`` is as for :func:`candidate_pairs`. Ties go to the
+    earlier evidence sentence, so the result is deterministic.
+    """
+    if top_k < 1 or not len(claims) or not len(evidence):
+        return []
+    bm25s = quiet_bm25s()
+
+    def tokens(texts: Sequence[str]) -> list[list[str]]:
+        return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
+
+    corpus = tokens(evidence)
+    vocabulary = {token for sentence in corpus for token in sentence}
+    if not vocabulary:
+        return []
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    mask = _exclusion_mask(exclude, len(claims), len(evidence))
+    pairs: list[tuple[int, int]] = []
+    for i, query in enumerate(tokens(claims)):
+        known = [token for token in query if token in vocabulary]
+        if not known:
+            continue
+        scores = np.asarray(retriever.get_scores(known), dtype=np.float64)
+        if mask is not None:
+            scores = np.where(mask[i], 0.0, scores)
+        ranked = np.lexsort((np.arange(len(scores)), -scores))
+        pairs.extend((i, int(j)) for j in ranked[:top_k] if scores[j] > 0)
+    return pairs
+
+
+def quiet_bm25s():
+    """The ``bm25s`` module, its logger kept to warnings (it sets its own to DEBUG on import, which
+    would put "Building index from tokens" among nli-check's logs)."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 def _exclusion_mask(exclude, n_claims: int, n_evidence: int) -> np.ndarray | None:

@@ -100,8 +100,15 @@ class PoolResult:
     rank: np.ndarray              # distractors strictly more similar than the gold sentence
     #: per query and floor (FLOORS): pool sentences (gold included) with similarity >= floor
     above_floor: np.ndarray
+    #: per query: distractors that share more (BM25) with the claim than the gold sentence;
+    #: a large number where the gold sentence shares no word with it
+    lexical_rank: np.ndarray | None = None
+    #: per query, at ``hybrid`` = (top_k, lexical_k, floor): candidate pairs by meaning and by words
+    hybrid: tuple[int, int, float] | None = None
+    hybrid_candidates: np.ndarray | None = None
 
-    def recall(self, top_k: int, floor: float, label: str | None = None, dataset: str | None = None) -> float:
+    def recall(self, top_k: int, floor: float, label: str | None = None, dataset: str | None = None,
+               lexical_k: int = 0) -> float:
         keep = np.ones(len(self.rank), dtype=bool)
         if label is not None:
             keep &= self.labels == label
@@ -109,7 +116,10 @@ class PoolResult:
             keep &= self.datasets == dataset
         if not keep.any():
             return float("nan")
-        hit = (self.rank < top_k) & (self.gold_similarity >= floor - 1e-6)
+        paired = self.rank < top_k
+        if lexical_k and self.lexical_rank is not None:
+            paired |= self.lexical_rank < lexical_k
+        hit = paired & (self.gold_similarity >= floor - 1e-6)
         return float(hit[keep].mean())
 
     def candidates_per_sentence(self, top_k: int, floor: float) -> float:
@@ -126,12 +136,15 @@ def _floor_index(floor: float) -> int:
 
 
 def measure(bench: Bench, embed: Callable[[list[str]], np.ndarray], pool_sizes: Sequence[int],
-            seed: int = 0) -> tuple[dict[int, PoolResult], dict]:
+            seed: int = 0, hybrid: tuple[int, int, float] | None = None) -> tuple[dict[int, PoolResult], dict]:
     """Score ``embed`` (texts -> L2-normalised rows) on ``bench`` in pools of each size.
 
     The largest pool draws from all sets' sentences; smaller pools draw from the query's own
-    set. The distractors are the same for every embedder (seeded). Returns the results per
-    pool size and the embedding figures (sentences, seconds)."""
+    set. The distractors are the same for every embedder (seeded). With ``hybrid`` = (top_k,
+    lexical_k, floor), pairing by shared words is scored too (BM25, as ``check`` pairs with
+    ``--lexical-k``; its word statistics come from the largest pool and the gold sentences), with
+    the candidate pairs per sentence at that setting. Returns the results per pool size and the
+    embedding figures (sentences, seconds)."""
     rng = np.random.default_rng(seed)
     everything = sorted({s for pool in bench.sentences.values() for s in pool})
     largest = max(pool_sizes)
@@ -153,7 +166,10 @@ def measure(bench: Bench, embed: Callable[[list[str]], np.ndarray], pool_sizes: 
     position = {t: i for i, t in enumerate(global_pool)}
     banned = [np.array(sorted(position[t] for t in (bench.golds.get(q.claim, set()) | {q.evidence}) if t in position),
                        dtype=np.int64) for q in bench.queries]
+    lexical = _lexical_scores(bench, global_pool) if hybrid else None
     for size in sorted(pool_sizes):
+        lexical_rank = np.full(len(bench.queries), np.iinfo(np.int64).max, dtype=np.int64) if hybrid else None
+        candidates = np.zeros(len(bench.queries), dtype=np.int64) if hybrid else None
         ranks = np.zeros(len(bench.queries), dtype=np.int64)
         above = np.zeros((len(bench.queries), len(FLOORS)), dtype=np.int64)
         actual = []
@@ -170,14 +186,60 @@ def measure(bench: Bench, embed: Callable[[list[str]], np.ndarray], pool_sizes: 
             sims = pool_vectors[members] @ claims[qi]
             ranks[qi] = int((sims > gold[qi]).sum())
             above[qi] = _counts_above(sims, floors) + (gold[qi] >= floors - 1e-6)
+            if hybrid:
+                pool_scores, gold_score = lexical(qi, members)
+                if gold_score > 0:
+                    lexical_rank[qi] = int((pool_scores > gold_score).sum())
+                candidates[qi] = _union_size(np.append(sims, gold[qi]), np.append(pool_scores, gold_score), *hybrid)
         results[size] = PoolResult(
             pool_size=int(np.median(actual)),
             labels=np.array([q.label for q in bench.queries]),
             datasets=np.array([q.dataset for q in bench.queries]),
-            gold_similarity=gold, rank=ranks, above_floor=above,
+            gold_similarity=gold, rank=ranks, above_floor=above, lexical_rank=lexical_rank,
+            hybrid=hybrid, hybrid_candidates=candidates,
         )
     return results, {"sentences": len(texts), "seconds": round(seconds, 2),
                      "sentences_per_second": round(len(texts) / max(seconds, 1e-9), 1)}
+
+
+def _lexical_scores(bench: Bench, global_pool: list[str]) -> Callable[[int, np.ndarray], tuple[np.ndarray, float]]:
+    """``scores(query index, pool members)``: the BM25 scores of the members (indices into
+    ``global_pool``) and of the gold sentence for that query's claim."""
+    from nli_check.pairing import quiet_bm25s
+
+    bm25s = quiet_bm25s()
+
+    golds = sorted({q.evidence for q in bench.queries} - set(global_pool))
+    corpus_texts = list(global_pool) + golds
+    where = {t: i for i, t in enumerate(corpus_texts)}
+    corpus = bm25s.tokenize(corpus_texts, stopwords="en", return_ids=False, show_progress=False)
+    vocabulary = {token for sentence in corpus for token in sentence}
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    cache: dict[int, np.ndarray] = {}
+
+    def scores(qi: int, members: np.ndarray) -> tuple[np.ndarray, float]:
+        if qi not in cache:
+            query = bench.queries[qi]
+            tokens = [t for t in bm25s.tokenize([query.claim], stopwords="en", return_ids=False,
+                                                show_progress=False)[0] if t in vocabulary]
+            cache.clear()
+            cache[qi] = (np.asarray(retriever.get_scores(tokens), dtype=np.float64) if tokens
+                         else np.zeros(len(corpus_texts)))
+        row = cache[qi]
+        return row[members], float(row[where[bench.queries[qi].evidence]])
+
+    return scores
+
+
+def _union_size(sims: np.ndarray, scores: np.ndarray, top_k: int, lexical_k: int, floor: float) -> int:
+    """Candidate pairs of one claim: its top-k by similarity and its top lexical-k by shared
+    words (score > 0), each at or above the similarity floor."""
+    order = np.lexsort((np.arange(len(sims)), -sims))[:top_k]
+    dense = {int(i) for i in order if sims[i] >= floor - 1e-6}
+    ranked = np.lexsort((np.arange(len(scores)), -scores))[:lexical_k]
+    words = {int(i) for i in ranked if scores[i] > 0 and sims[i] >= floor - 1e-6}
+    return len(dense | words)
 
 
 def _counts_above(sims: np.ndarray, floors: np.ndarray) -> np.ndarray:

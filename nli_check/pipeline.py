@@ -22,7 +22,7 @@ import numpy as np
 
 from nli_check.errors import NLICheckError
 from nli_check.labels import CONTRADICTION, DEFAULT_THRESHOLD, ENTAILMENT, LABELS, NEUTRAL
-from nli_check.pairing import CHECK_TOP_K, MIN_SIMILARITY
+from nli_check.pairing import CHECK_LEXICAL_K, CHECK_TOP_K, MIN_SIMILARITY
 from nli_check.types import CheckResult, CheckSettings, Document, Finding, Sentence
 
 logger = logging.getLogger(__name__)
@@ -363,6 +363,7 @@ def check(
     embedder=None,
     top_k: int = CHECK_TOP_K,
     min_similarity: float = MIN_SIMILARITY,
+    lexical_k: int = CHECK_LEXICAL_K,
     threshold: float = DEFAULT_THRESHOLD,
     show: str = "contradiction",
     device: str = "auto",
@@ -383,7 +384,8 @@ def check(
     :class:`Embedder`, a path, or ``None`` for all-MiniLM-L6-v2.
 
     For each claim sentence the ``top_k`` evidence sentences with cosine similarity at least
-    ``min_similarity`` are labelled; findings whose label is selected by ``show``
+    ``min_similarity`` are labelled, and the ``lexical_k`` that share the most rare words with
+    it (BM25; the same similarity floor applies; 0 for none); findings whose label is selected by ``show``
     (contradiction, support or all) and whose confidence is at least ``threshold`` are
     returned, in claim order. ``show="all"`` means every pair compared, whatever its label and
     confidence (``threshold`` still decides the verdicts). Whatever ``show``,
@@ -400,10 +402,12 @@ def check(
     similar sentences, kept by ``archive_filter`` (an :class:`~nli_check.archive.ArchiveFilter`:
     dates, sources). Archive sentences and ``evidence`` files are evidence alike.
     """
-    from nli_check.pairing import candidate_pairs, same_sentence_mask
+    from nli_check.pairing import candidate_pairs, lexical_pairs, same_sentence_mask
     from nli_check.verdicts import claim_verdicts
 
     _validate(top_k, min_similarity, threshold, show, batch_size, device)
+    if isinstance(lexical_k, bool) or not isinstance(lexical_k, (int, np.integer)) or lexical_k < 0:
+        raise NLICheckError(f"lexical-k must be a whole number of at least 0, got {lexical_k!r}")
     claim_docs = load_documents(claims, encoding=encoding, role="claim")
     all_vs_all = evidence is None and archive is None
     if all_vs_all:
@@ -457,6 +461,8 @@ def check(
         for c in claim_views
         for e in evidence_views
     ] if evidence_sentences else []
+    by_words = lexical_pairs([s.text for s in claim_sentences], [s.text for s in evidence_sentences],
+                             top_k=lexical_k, exclude=exclude)
     archive_info = None
     if archive is not None:
         from nli_check.archive import archive_evidence
@@ -473,6 +479,7 @@ def check(
         evidence_docs = evidence_docs + archive_docs
         pair_lists.extend(archive_pairs)
     pairs = _merge_views(pair_lists, top_k) if len(pair_lists) != 1 else pair_lists[0]
+    pairs = _add_lexical(pairs, by_words, claim_views, evidence_views, min_similarity)
     # Each claim's own top-k pairs decide its verdict (in both directions where every
     # document is checked against every other); the findings list each pair once.
     verdict_pairs = pairs + [(j, i, sim) for i, j, sim in pairs] if all_vs_all else pairs
@@ -573,6 +580,25 @@ def _merge_views(pair_lists: list[list[tuple[int, int, float]]], top_k: int) -> 
     for i in sorted(by_claim):
         merged.extend(sorted(by_claim[i], key=lambda p: (-p[2], p[1]))[:top_k])
     return merged
+
+
+def _add_lexical(pairs: list[tuple[int, int, float]], by_words: list[tuple[int, int]],
+                 claim_views: list[np.ndarray], evidence_views: list[np.ndarray],
+                 min_similarity: float) -> list[tuple[int, int, float]]:
+    """The pairs by meaning and those by shared words (:func:`~nli_check.pairing.lexical_pairs`)
+    not among them, with their best view's similarity, when that is at least ``min_similarity``;
+    ordered by claim, then similarity."""
+    have = {(i, j) for i, j, _ in pairs}
+    extra = []
+    for i, j in by_words:
+        if (i, j) in have:
+            continue
+        similarity = min(1.0, max(float(c[i] @ e[j]) for c, e in zip(claim_views, evidence_views)))
+        if similarity >= min_similarity:
+            extra.append((i, j, similarity))
+    if not extra:
+        return pairs
+    return sorted(pairs + extra, key=lambda p: (p[0], -p[2], p[1]))
 
 
 def _doc_key(sentence: Sentence) -> str:

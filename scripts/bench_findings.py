@@ -201,6 +201,7 @@ def main() -> int:
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--quantize", default="auto")
     parser.add_argument("--top-k", type=int, default=None)
+    parser.add_argument("--lexical-k", type=int, default=None)
     parser.add_argument("--min-similarity", type=float, default=None)
     parser.add_argument("--scan", action="store_true", help="also benchmark scan on a synthetic archive")
     parser.add_argument("--scan-sentences", type=int, default=2000)
@@ -224,6 +225,8 @@ def main() -> int:
         settings["top_k"] = args.top_k
     if args.min_similarity is not None:
         settings["min_similarity"] = args.min_similarity
+    if args.lexical_k is not None:
+        settings["lexical_k"] = args.lexical_k
     model = _load_model(args.model, "cpu", args.backend, args.quantize)
     embedder = _load_embedder(args.embedder, "cpu", 64, args.backend)
 
@@ -241,7 +244,7 @@ def main() -> int:
     report = {
         "split": args.split,
         "cases": len(cases),
-        "settings": {**{k: v for k, v in defaults.items() if k in ("top_k", "min_similarity")}, **settings,
+        "settings": {**{k: v for k, v in defaults.items() if k in ("top_k", "lexical_k", "min_similarity")}, **settings,
                      "threshold": threshold, "model": model.name, "embedder": embedder.name},
         "seconds": round(seconds, 1),
         **{k: v for k, v in result.items() if k not in ("false_reports", "missed")},

@@ -57,7 +57,8 @@ def command_defaults() -> dict:
 
     def defaults(command) -> dict:
         params = {p.name: p.default for p in command.params}
-        return {"top_k": int(params["top_k"]), "min_similarity": float(params["min_similarity"])}
+        return {"top_k": int(params["top_k"]), "lexical_k": int(params.get("lexical_k") or 0),
+                "min_similarity": float(params["min_similarity"])}
 
     return {"check": defaults(check), "scan": defaults(scan)}
 
@@ -118,23 +119,34 @@ def run_embedder(name: str, bench, pools: list[int], defaults: dict, args) -> di
 
     from nli_check.pairing_eval import measure
 
-    results, embedding = measure(bench, cached_embed(embedder), pools, seed=args.seed)
+    check_setting = defaults["check"]
+    hybrid = (check_setting["top_k"], check_setting["lexical_k"], check_setting["min_similarity"])
+    results, embedding = measure(bench, cached_embed(embedder), pools, seed=args.seed,
+                                 hybrid=hybrid if hybrid[1] else None)
     out = {"embedder": name, "source": embedder.source, "backend": embedder.backend,
            "load_seconds": round(load_seconds, 2),
            "sentences_per_second": round(throughput, 1), "bench_embedding": embedding, "pools": {}}
     for size, result in results.items():
         summary = summarise(result)
         for command, setting in defaults.items():
-            k, floor = setting["top_k"], setting["min_similarity"]
+            k, lex, floor = setting["top_k"], setting["lexical_k"], setting["min_similarity"]
+            candidates = (float(result.hybrid_candidates.mean()) if lex and result.hybrid == (k, lex, floor)
+                          else result.candidates_per_sentence(k, floor))
             summary[f"at_{command}_defaults"] = {
-                "top_k": k, "min_similarity": floor,
-                "contradiction_recall": round(result.recall(k, floor, "contradiction"), 4),
-                "entailment_recall": round(result.recall(k, floor, "entailment"), 4),
-                "candidates_per_sentence": round(result.candidates_per_sentence(k, floor), 2),
-                "by_set": {name: {label: round(result.recall(k, floor, label, name), 4)
+                "top_k": k, "lexical_k": lex, "min_similarity": floor,
+                "contradiction_recall": round(result.recall(k, floor, "contradiction", lexical_k=lex), 4),
+                "entailment_recall": round(result.recall(k, floor, "entailment", lexical_k=lex), 4),
+                "candidates_per_sentence": round(candidates, 2),
+                "by_set": {name: {label: round(result.recall(k, floor, label, name, lexical_k=lex), 4)
                                   for label in ("contradiction", "entailment")}
                            for name in sorted(set(result.datasets.tolist()))},
             }
+            if lex:  # the same top-k by meaning alone, for comparison
+                summary[f"at_{command}_defaults"]["by_meaning_only"] = {
+                    "contradiction_recall": round(result.recall(k, floor, "contradiction"), 4),
+                    "entailment_recall": round(result.recall(k, floor, "entailment"), 4),
+                    "candidates_per_sentence": round(result.candidates_per_sentence(k, floor), 2),
+                }
         out["pools"][str(size)] = summary
     return out
 
@@ -226,8 +238,8 @@ def main() -> None:
         for size, pool in run["pools"].items():
             for command in ("check", "scan"):
                 d = pool[f"at_{command}_defaults"]
-                logger.info("  pool %6s at %s's defaults (top-%d, floor %.2f): contradiction %.3f, "
-                            "entailment %.3f, %.1f candidates/sentence", size, command, d["top_k"],
+                logger.info("  pool %6s at %s's defaults (top-%d + %d by words, floor %.2f): contradiction %.3f, "
+                            "entailment %.3f, %.1f candidates/sentence", size, command, d["top_k"], d["lexical_k"],
                             d["min_similarity"], d["contradiction_recall"], d["entailment_recall"],
                             d["candidates_per_sentence"])
         logger.info("  %.1f sentences/s, loaded in %.2f s", run["sentences_per_second"], run["load_seconds"])

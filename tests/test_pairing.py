@@ -1,4 +1,4 @@
-"""Exact cosine top-k pairing."""
+"""Exact cosine top-k pairing, and pairing by shared words."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nli_check.errors import NLICheckError
-from nli_check.pairing import candidate_pairs, same_sentence_mask
+from nli_check.pairing import candidate_pairs, lexical_pairs, same_sentence_mask
 from nli_check.types import Sentence
 
 
@@ -72,3 +72,29 @@ def test_large_block_matches_bruteforce():
     for i in (0, 1024, 1499):
         expected = list(np.argsort(-sims[i], kind="stable")[:3])
         assert [j for c, j, _ in pairs if c == i] == expected
+
+
+LEXICAL_EVIDENCE = [
+    "Martin Hale appeared for sentencing at Wexcombe Crown Court on Friday.",
+    "The weather was fine.",
+    "Wexcombe is a market town.",
+    "It is.",
+    "Crown green bowls is popular in the town.",
+]
+
+
+def test_lexical_pairs_rank_shared_rare_words_first():
+    claim = "A bank manager was jailed at Wexcombe Crown Court on Thursday."
+    assert lexical_pairs([claim], LEXICAL_EVIDENCE, top_k=2) == [(0, 0), (0, 2)]
+    assert lexical_pairs([claim], LEXICAL_EVIDENCE, top_k=10) == [(0, 0), (0, 2), (0, 4)]  # shared words only
+    assert lexical_pairs([claim], LEXICAL_EVIDENCE, top_k=2, exclude={(0, 0)}) == [(0, 2), (0, 4)]
+    assert lexical_pairs([claim], LEXICAL_EVIDENCE, top_k=0) == []
+
+
+def test_lexical_pairs_without_shared_words_or_words_at_all():
+    assert lexical_pairs(["Bananas are yellow."], LEXICAL_EVIDENCE, top_k=3) == []
+    assert lexical_pairs(["It is what it is."], LEXICAL_EVIDENCE, top_k=3) == []  # stop words only
+    assert lexical_pairs(["Wexcombe."], ["It is.", "A"], top_k=3) == []  # evidence of stop words only
+    assert lexical_pairs([], LEXICAL_EVIDENCE, top_k=3) == [] == lexical_pairs(["Wexcombe."], [], top_k=3)
+    # ties go to the earlier sentence, the same way every time
+    assert lexical_pairs(["Wexcombe court."], ["Wexcombe court.", "Wexcombe court."], top_k=1) == [(0, 0)]

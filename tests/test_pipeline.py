@@ -65,6 +65,20 @@ def test_similarity_floor_and_top_k(tiny_model, embedder):
     assert narrow.pairs_compared == 2
 
 
+def test_sentences_that_share_rare_words_are_paired_too(tiny_model, embedder):
+    draft = Document("draft.txt", "A bank manager was jailed at Wexcombe Crown Court on Thursday.")
+    court = "Martin Hale was sentenced at Wexcombe Crown Court on Friday 13 March."
+    source = Document("court.txt", f"The bank manager stole money from elderly customers. {court} It rained.")
+    by_meaning = _all([draft], [source], tiny_model, embedder, top_k=1, lexical_k=0)
+    assert [f.evidence.text for f in by_meaning.findings] == ["The bank manager stole money from elderly customers."]
+    both = _all([draft], [source], tiny_model, embedder, top_k=1, lexical_k=1)
+    assert both.pairs_compared == 2
+    assert {f.evidence.text for f in both.findings} == {"The bank manager stole money from elderly customers.", court}
+    # the similarity floor applies to pairs by shared words too
+    assert _all([draft], [source], tiny_model, embedder, top_k=1, lexical_k=1,
+                min_similarity=0.99).findings == []
+
+
 def test_findings_in_claim_order_and_filtered_by_show(contradiction_model_dir, embedder):
     from nli_check.nli import NLIModel
 
@@ -198,6 +212,7 @@ def test_bad_input_is_refused_with_a_message(tmp_path, make, kwargs, message):
     "kwargs, message",
     [
         ({"top_k": 0}, "top-k"),
+        ({"lexical_k": -1}, "lexical-k"),
         ({"min_similarity": 1.5}, "min-similarity"),
         ({"min_similarity": -1.1}, "min-similarity"),
         ({"threshold": 2.0}, "threshold"),

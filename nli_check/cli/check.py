@@ -18,7 +18,7 @@ from nli_check.cli._common import (
 )
 from nli_check.labels import DEFAULT_THRESHOLD
 from nli_check.models import DEFAULT_EMBEDDER
-from nli_check.pairing import CHECK_TOP_K, MIN_SIMILARITY
+from nli_check.pairing import CHECK_LEXICAL_K, CHECK_TOP_K, MIN_SIMILARITY
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,10 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
 @click.option("--quantize", type=click.Choice(["auto", "int8", "none"]), default="auto",
               show_default=True, help="int8 dynamic quantisation of the NLI model (CPU only).")
 @click.option("--top-k", type=click.IntRange(min=1), default=CHECK_TOP_K, show_default=True,
-              help="Evidence sentences compared with each claim.")
+              help="Evidence sentences compared with each claim, the most similar in meaning.")
+@click.option("--lexical-k", type=click.IntRange(min=0), default=CHECK_LEXICAL_K, show_default=True,
+              help="Also compare each claim with this many evidence sentences that share the most "
+                   "rare words with it (BM25), when not among the --top-k; 0 for none.")
 @click.option("--min-similarity", type=click.FloatRange(-1.0, 1.0), default=MIN_SIMILARITY, show_default=True,
               help=MIN_SIMILARITY_HELP)
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=DEFAULT_THRESHOLD, show_default=True,
@@ -72,8 +75,8 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "html")
               help="Exit with status 3 when a contradiction is reported.")
 @click.pass_context
 def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...], model: str | None,
-          embedder: str | None, device: str, backend: str, quantize: str, top_k: int, min_similarity: float,
-          threshold: float, show: str, fmt: str, per: str,
+          embedder: str | None, device: str, backend: str, quantize: str, top_k: int, lexical_k: int,
+          min_similarity: float, threshold: float, show: str, fmt: str, per: str,
           output: str | None, encoding: str, batch_size: int, fail_on_contradiction: bool,
           **archive_opts) -> None:
     """Find claims that the evidence contradicts or supports.
@@ -115,6 +118,7 @@ def check(ctx: click.Context, claims: tuple[str, ...], evidence: tuple[str, ...]
             model=model,
             embedder=embedder,
             top_k=top_k,
+            lexical_k=lexical_k,
             min_similarity=min_similarity,
             threshold=threshold,
             show=show,
