@@ -145,6 +145,28 @@ _STOP_NOUN = {"and", "to", "in", "on", "at", "for", "was", "were", "is", "are", 
               "out", "last", "but", "it", "he", "she", "they", "we", "be", "been", "not"}
 
 
+#: Units of measure news copy writes out, by the words after a number: (dimension, size in the
+#: dimension's base unit: km² for area, km for length, tonnes for mass). "30 sq km" and "3,000
+#: hectares" are one area.
+MEASURES = {
+    ("sq", "km"): ("area", 1.0), ("square", "kilometre"): ("area", 1.0), ("square", "kilometer"): ("area", 1.0),
+    ("square", "km"): ("area", 1.0), ("sq", "mile"): ("area", 2.589988), ("square", "mile"): ("area", 2.589988),
+    ("hectare",): ("area", 0.01), ("ha",): ("area", 0.01), ("acre",): ("area", 0.004046856),
+    ("km",): ("length", 1.0), ("kilometre",): ("length", 1.0), ("kilometer",): ("length", 1.0),
+    ("mile",): ("length", 1.609344), ("metre",): ("length", 0.001), ("meter",): ("length", 0.001),
+    ("tonne",): ("mass", 1.0), ("kg",): ("mass", 0.001), ("kilogram",): ("mass", 0.001),
+}
+
+
+def _measure(words: list[str]) -> tuple[str, float, int] | None:
+    """(dimension, size, words used) of a unit of measure at the start of ``words``, if any."""
+    for length in (2, 1):
+        key = tuple(_singular(w) for w in words[:length])
+        if len(key) == length and key in MEASURES:
+            return (*MEASURES[key], length)
+    return None
+
+
 #: Nouns that count the same thing in news copy: a count of one compares with a count of another.
 NOUN_GROUPS = {
     "job": ("job", "redundancy", "post", "role", "position", "worker", "staff", "employee", "workforce",
@@ -156,7 +178,6 @@ NOUN_GROUPS = {
     "death": ("death", "fatality", "dead", "killed"),
     "year": ("year", "yr"),
     "hour": ("hour", "hr"),
-    "mile": ("mile",),
 }
 _NOUN_GROUP = {noun: name for name, nouns in NOUN_GROUPS.items() for noun in nouns}
 
@@ -165,7 +186,8 @@ _NOUN_GROUP = {noun: name for name, nouns in NOUN_GROUPS.items() for noun in nou
 class Quantity:
     """A number a sentence states: the true value lies in ``low``–``high``.
 
-    ``unit`` is a currency ("GBP", or "GBP/year" for a rate), ``%`` or ``count``, with
+    ``unit`` is a currency ("GBP", or "GBP/year" for a rate), ``%``, ``count``, or a dimension
+    of :data:`MEASURES` (``area`` in km², ``length`` in km, ``mass`` in tonnes), with
     " change" after it for a rise or fall ("up by 4%"); ``noun`` is
     the word a count counts ("job"), singular and lower-case, when there is one; ``part`` marks
     a figure given as a part of a larger one ("in Stonebridge alone").
@@ -411,8 +433,14 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         value, low, high = value * PER[period], low * PER[period], high * PER[period]
     if currency == "GBP/100":
         value, low, high, currency = value / 100, low / 100, high / 100, "GBP"
-    unit = (f"{currency}/year" if period else currency) if currency else ("%" if pct else "count")
-    word, noun = (None, None) if currency else _noun(after)
+    measure = None if currency or pct else _measure(after)
+    if measure:
+        dimension, size, used = measure
+        value, low, high = value * size, low * size, high * size
+        unit, word, noun = dimension, after[used - 1], None
+    else:
+        unit = (f"{currency}/year" if period else currency) if currency else ("%" if pct else "count")
+        word, noun = (None, None) if currency else _noun(after)
     start = match.start()
     if hedge:
         start -= len(before) - hedge.start()

@@ -32,6 +32,8 @@ def _kind(a: str, b: str) -> str | None:
         ("Between 30 and 40 people came.", "count", 28.5, 42),
         ("More than 200 homes flooded.", "count", 190, float("inf")),
         ("Bills rise by £1.65 a week.", "GBP/year change", 85, 86.5),
+        ("The fire burned 3,000 hectares.", "area", 28.5, 31.5),  # km²
+        ("The walk is 12 miles long.", "length", 18.5, 20.12),  # km
     ],
 )
 def test_quantities_are_read_as_intervals(text, unit, low, high):
@@ -99,6 +101,9 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
          "different-event", "first quarter vs second quarter"),
         ("The bridge will open in October.", "The bridge will open in March.", "conflict", "October vs March"),
         ("Fares will rise by 6% in April.", "Last year fares rose by 9%.", "different-event", None),
+        ("The fire burned 30 sq km.", "The fire burned 3,000 hectares.", "agree", "30 sq km = 3,000 hectares"),
+        ("The fire burned 30 sq km.", "The fire burned 1,200 hectares.", "conflict", "30 sq km vs 1,200 hectares"),
+        ("The walk is 12 miles long.", "The walk is about 19 km long.", "agree", "12 miles = about 19 km"),
         ("In Stonebridge alone, 9,500 homes lost power.", "About 40,000 homes lost power.", None, None),
         ("The minister resigned.", "The minister did not resign.", None, None),
     ],
