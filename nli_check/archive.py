@@ -846,27 +846,28 @@ def archive_evidence(archive: Archive, claims: Sequence[Sentence], claim_views: 
     article found (its found sentences, for reports), and what was searched.
 
     A sentence with the same words as its claim (the draft itself, already indexed) is never
-    its evidence."""
+    its evidence, and copies of one sentence (wire copy that many outlets ran) count once, the
+    first found: they would otherwise fill a claim's top-k with one sentence."""
     from nli_check.scan.store import text_hashes
     from nli_check.types import Document
 
     claim_hashes = text_hashes([c.text for c in claims])
-    extra = 4  # room for copies of the claim itself, dropped below
+    wanted = 5 * top_k + 4  # room for copies, dropped below
     found: dict[int, int] = {}
     pair_lists = []
     for vectors in claim_views:
-        ids, sims = archive.search_vectors(vectors, top_k + extra, min_similarity=min_similarity,
+        ids, sims = archive.search_vectors(vectors, wanted, min_similarity=min_similarity,
                                            archive_filter=archive_filter)
         hashes = archive.text_hashes(np.maximum(ids, 0))
         pairs = []
         for i in range(len(claims)):
-            kept = 0
+            seen = {claim_hashes[i]}
             for sid, sim, text_hash in zip(ids[i], sims[i], hashes[i]):
-                if sid < 0 or kept == top_k or text_hash == claim_hashes[i]:
+                if sid < 0 or len(seen) > top_k or text_hash in seen:
                     continue
+                seen.add(text_hash)
                 position = found.setdefault(int(sid), len(found))
                 pairs.append((i, offset + position, float(min(sim, 1.0))))
-                kept += 1
         pair_lists.append(pairs)
     sentences = archive.sentences(list(found))
     by_article: dict[str, list[Sentence]] = {}

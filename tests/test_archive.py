@@ -224,6 +224,23 @@ def test_check_archive_reports_article_source_and_date_and_filters(built, tiny_m
         assert out.exit_code == 0 and needle in out.stdout and evidence[0]["date"] in out.stdout, fmt
 
 
+def test_copies_of_a_sentence_count_once_in_a_claims_archive_evidence(built, tiny_model_dir, tmp_path):
+    from collections import Counter
+
+    from nli_check import check
+
+    with Archive(built) as archive:
+        counts = Counter(s.text for s in archive.sentences(list(range(len(archive)))))
+    copied, copies = counts.most_common(1)[0]
+    assert copies >= 3  # the synthetic archive repeats its statements across articles
+    draft = tmp_path / "copied.txt"
+    draft.write_text(copied.replace(" the ", " a ", 1).rstrip(".") + ", officials said.\n")
+    result = check([draft], archive=built, model=tiny_model_dir, device="cpu", backend="torch", show="all",
+                   threshold=0.0, min_similarity=0.0, top_k=3, lexical_k=0)
+    texts = [f.evidence.text for f in result.findings]
+    assert len(texts) == 3 and len(set(texts)) == 3 and copied in texts
+
+
 def test_python_check_with_archive(built, tiny_model_dir, tmp_path):
     from nli_check import check
 
