@@ -289,8 +289,11 @@ class _Facts:
             self._by_source.setdefault(sentence.source, []).append(sentence)
         self._context: dict[str, frozenset[str]] = {}
 
-    def _names_of(self, source: str) -> frozenset[str]:
-        """The names a document uses, over all its sentences given here."""
+    def _names_of(self, source: str) -> frozenset[str] | None:
+        """The names a document uses, over all its sentences given here; None (not known) unless
+        every sentence of the documents was given."""
+        if not self.whole_documents:
+            return None
         if source not in self._context:
             names: set[str] = set()
             for sentence in self._by_source.get(source, ()):
@@ -309,19 +312,20 @@ class _Facts:
         claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
         return self._facts.compare(claim.text, evidence.text, self._of(claim), self._of(evidence),
                                    claim_date=claim.date, evidence_date=evidence.date,
-                                   claim_context=self._names_of(claim.source) if self.whole_documents else None,
-                                   evidence_context=self._names_of(evidence.source) if self.whole_documents else None)
+                                   claim_context=self._names_of(claim.source),
+                                   evidence_context=self._names_of(evidence.source))
 
 
 # ---------------------------------------------------------------------------- check
 def _validate(top_k: int, min_similarity: float, threshold: float, show: str, batch_size: int,
-              device="auto") -> None:
+              device="auto", lexical_k: int = 0) -> None:
     from nli_check.devices import DEVICE_CHOICES, valid_device
 
     if isinstance(device, str) and not valid_device(device):
         raise NLICheckError(f"unknown device {device!r}: use {DEVICE_CHOICES}")
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise NLICheckError(f"top-k must be a whole number of at least 1, got {top_k!r}")
+    for name, value, least in (("top-k", top_k, 1), ("lexical-k", lexical_k, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise NLICheckError(f"{name} must be a whole number of at least {least}, got {value!r}")
     if not -1.0 <= float(min_similarity) <= 1.0:
         raise NLICheckError(f"min-similarity must be a cosine similarity, between -1 and 1, got {min_similarity}")
     if not 0.0 <= float(threshold) <= 1.0:
@@ -405,9 +409,7 @@ def check(
     from nli_check.pairing import candidate_pairs, lexical_pairs, same_sentence_mask
     from nli_check.verdicts import claim_verdicts
 
-    _validate(top_k, min_similarity, threshold, show, batch_size, device)
-    if isinstance(lexical_k, bool) or not isinstance(lexical_k, (int, np.integer)) or lexical_k < 0:
-        raise NLICheckError(f"lexical-k must be a whole number of at least 0, got {lexical_k!r}")
+    _validate(top_k, min_similarity, threshold, show, batch_size, device, lexical_k)
     claim_docs = load_documents(claims, encoding=encoding, role="claim")
     all_vs_all = evidence is None and archive is None
     if all_vs_all:
