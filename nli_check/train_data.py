@@ -292,11 +292,14 @@ __all__ = ["PreparedData", "prepare_data", "read_spec", "epoch_sample", "length_
 # ------------------------------------------------------------------ a leg's prepared data, reused
 def prepared_key(config: TrainConfig) -> str:
     """A hash of everything that decides the prepared, tokenised data: the data options of the
-    config and the size and modification time of every file it reads."""
+    config and the content (SHA-256) of every file it reads. Content, not modification times: a
+    data folder copied or mounted afresh between legs still matches its prepared data."""
     import hashlib
     import json
 
-    fields = ("base_model", "data_dir", "train", "dev", "calibration", "max_length", "long_pairs", "seed",
+    from nli_check.data import file_sha256
+
+    fields = ("base_model", "train", "dev", "calibration", "max_length", "long_pairs", "seed",
               "symmetric_contradictions", "number_edits", "event_pairs", "max_dev_pairs", "strict", "premise_col",
               "hypothesis_col", "label_col", "label_map")
     # A field left at its default is left out, so that data prepared before it existed is reused.
@@ -304,8 +307,7 @@ def prepared_key(config: TrainConfig) -> str:
     files = []
     for spec in [*config.train, *config.dev, *config.calibration]:
         path = config.resolve_path(spec.path)
-        stat = path.stat() if path.exists() else None
-        files.append([str(path), stat.st_size if stat else None, stat.st_mtime_ns if stat else None])
+        files.append([path.name, file_sha256(path) if path.exists() else None])
     text = json.dumps([data, files], default=lambda o: getattr(o, "__dict__", str(o)), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

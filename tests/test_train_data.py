@@ -152,3 +152,21 @@ def test_event_pairs_join_the_pool_as_their_own_source(tmp_path):
     assert made == {0, 1, 2}  # contradictions, entailments and neutrals
     assert prepared_key(plain) == prepared_key(_config(tmp_path, [str(train)], event_pairs=0))
     assert prepared_key(plain) != prepared_key(_config(tmp_path, [str(train)], event_pairs=200))
+
+
+def test_prepared_data_is_keyed_by_content_not_by_where_or_when(tmp_path):
+    import os
+    import shutil
+
+    from nli_check.train_data import prepared_key
+
+    rows = [{"premise": f"Premise {i}.", "hypothesis": f"Hypothesis {i}.", "label": LABELS[i % 3]} for i in range(9)]
+    (tmp_path / "a").mkdir()
+    train = write_jsonl(tmp_path / "a" / "train.jsonl", rows)
+    key = prepared_key(_config(tmp_path, ["train.jsonl"], data_dir=str(tmp_path / "a")))
+    os.utime(train, (1, 1))  # a fresh mount or copy: new times, same bytes
+    assert prepared_key(_config(tmp_path, ["train.jsonl"], data_dir=str(tmp_path / "a"))) == key
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    assert prepared_key(_config(tmp_path, ["train.jsonl"], data_dir=str(tmp_path / "b"))) == key
+    write_jsonl(tmp_path / "b" / "train.jsonl", rows[:-1])
+    assert prepared_key(_config(tmp_path, ["train.jsonl"], data_dir=str(tmp_path / "b"))) != key
