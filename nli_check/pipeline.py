@@ -182,7 +182,8 @@ def classify_pairs(
     symmetric, so both directions must agree: a view's contradiction score is the mean of its
     two directions' probabilities, and the pair's is the best view's. A dispute (one sentence
     denies what the other asserts, compared as "There is no evidence that P" against P) takes
-    its stronger direction instead. Entailment is
+    its stronger direction instead. Two denials ("A denied that P", "B denied that Q") are never
+    a contradiction: they agree, or speak of different things. Entailment is
     directional: only premise = evidence, hypothesis = claim counts. The model's verdict is the
     more probable of the two, when that label is also the top label of the prediction it came
     from; otherwise the pair is neutral. Then the facts of the two sentences
@@ -234,6 +235,10 @@ def classify_pairs(
             label, view, row = NEUTRAL, both[0][0], both[0][1]
         if label == CONTRADICTION and similarity < CONTRADICTION_MIN_SIMILARITY and not dispute:
             label, view, row = NEUTRAL, both[0][0], both[0][1]
+        # Two denials agree or speak of different things; they do not contradict each other.
+        both_deny = claims[claim_index].polarity < 0 and evidence[evidence_index].polarity < 0
+        if label == CONTRADICTION and both_deny:
+            label, view, row = NEUTRAL, both[0][0], both[0][1]
         confidence = float(row[LABELS.index(label)])
         comparison = facts.compare(claim_index, evidence_index)
         reason = None
@@ -244,7 +249,7 @@ def classify_pairs(
             if (comparison.kind in ("different-event", "agree") or different) and label == CONTRADICTION:
                 label, view, row = NEUTRAL, both[0][0], both[0][1]
                 confidence = float(row[n_col])
-            elif comparison.kind == "conflict" and similarity >= FACT_MIN_SIMILARITY:
+            elif comparison.kind == "conflict" and similarity >= FACT_MIN_SIMILARITY and not both_deny:
                 label, view, row = CONTRADICTION, c_view, c_probs
                 confidence = max(float(row[c_col]), FACT_CONFIDENCE)
         findings.append(

@@ -219,18 +219,24 @@ _VALUES = re.compile(r"\d+(?:\.\d+)?|\b(?:Monday|Tuesday|Wednesday|Thursday|Frid
 class World:
     """What the archive has already said, so that it never contradicts itself by accident.
 
-    Two sentences of one template about the same thing (the same words once figures,
-    weekdays and months are blanked out) say the same figures, weekdays and months: the
-    second repeats the first. Random slots would otherwise write "Summit Steel's sales rose
-    4.1 percent in the second quarter" and, two days later, "5.3 percent": a real conflict
-    that no truth file lists. Only planted contradictions conflict.
+    Two sentences about the same thing (the same words, in any order, once figures, weekdays
+    and months are blanked out: "a ceasefire between Kandor and Tessaly" is one between
+    Tessaly and Kandor) say the same figures, weekdays and months: the second repeats the
+    first. Random slots would otherwise write "Summit Steel's sales rose 4.1 percent in the
+    second quarter" and, two days later, "5.3 percent": a real conflict that no truth file
+    lists. Only planted contradictions conflict.
     """
 
     def __init__(self) -> None:
         self._said: dict[str, str] = {}
 
     def say(self, text: str) -> str:
-        return self._said.setdefault(_VALUES.sub("#", text), text)
+        return self._said.setdefault(topic_key(text), text)
+
+
+def topic_key(text: str) -> str:
+    """What a sentence is about: its words in sorted order, figures, weekdays and months blanked."""
+    return " ".join(sorted(re.findall(r"[\w#']+", _VALUES.sub("#", text).lower())))
 
 
 def build(sentences: int, seed: int, contradiction_rate: float = 0.15, lookalikes: float = 0.0):

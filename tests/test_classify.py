@@ -173,3 +173,25 @@ def test_unlike_sentences_contradict_only_when_one_denies_the_other(scripted_mod
     model = scripted_model([("no evidence of withdrawal", "Moscow was withdrawing", probs(0.9, 0.02))])
     [dispute] = classify_pairs(model, [claim], [evidence], [(0, 0, low)])
     assert (dispute.label, dispute.view) == ("contradiction", "content")
+
+
+def test_two_denials_never_contradict_each_other(scripted_model):
+    """"A denied that P" and "B denied that Q" agree or speak of different things, whatever the
+    model says of them (it takes "It is not true that the mayor of Oakridge would resign" against
+    the same of Juniper Bay for a contradiction), and whatever their figures."""
+    [juniper] = segment(Document("a.txt", "The mayor of Juniper Bay denied that she would resign."))
+    [oakridge] = segment(Document("b.txt", "The mayor of Oakridge denied that she would resign."))
+    [forty] = segment(Document("c.txt", "The army denied that 40 people were killed in Tesk."))
+    [twelve] = segment(Document("d.txt", "The rebels denied that 12 people were killed in Tesk."))
+    assert {s.polarity for s in (juniper, oakridge, forty, twelve)} == {-1}
+    model = scripted_model([("Juniper", "Oakridge", probs(0.97, 0.02)), ("Oakridge", "Juniper", probs(0.97, 0.02)),
+                            ("40", "12", probs(0.9, 0.05)), ("12", "40", probs(0.9, 0.05))])
+    mayors, deaths = classify_pairs(model, [juniper, forty], [oakridge, twelve], [(0, 0, 0.8), (1, 1, 0.9)])
+    assert (mayors.label, deaths.label) == ("neutral", "neutral")
+    assert deaths.reason  # the figures differ, and the finding says so
+
+    [assertion] = segment(Document("e.txt", "The mayor of Oakridge said that she would resign."))
+    assert assertion.polarity == 1
+    model = scripted_model([("Juniper", "Oakridge", probs(0.97, 0.02)), ("Oakridge", "Juniper", probs(0.97, 0.02))])
+    [one_denies] = classify_pairs(model, [juniper], [assertion], [(0, 0, 0.8)])
+    assert one_denies.label == "contradiction"
