@@ -82,7 +82,7 @@ PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a fur
 OTHER_EVENT = re.compile(
     r"\b(last year's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
     r"a year earlier|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
-    r"a previous|the previous|previously|earlier this year|the last time|last time|"
+    r"a previous|the previous|previously|an earlier|earlier this year|the last time|last time|"
     r"the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
     r"(?:rise|increase|cut|fall|election|vote|race|match|game|meeting|time|season|strike|truce|ceasefire)|"
     r"a smaller|a larger|a bigger|a similar|another)\b",
@@ -228,6 +228,7 @@ class Comparison:
 
     kind: str
     reason: str
+    of: str = "figures"
 
 
 # ---------------------------------------------------------------------------- numbers
@@ -467,12 +468,25 @@ def _parse_date(surface: str) -> tuple[int, int] | None:
     return None if parsed is None else (parsed.month, parsed.day)
 
 
+#: A reporting verb right before a date: "the company said on Thursday" dates the saying, not the event.
+_SAID_ON = re.compile(r"\b(?:said|says|announced|confirmed|reported|stated|added|warned|wrote|told reporters|"
+                      r"told \w+|in a statement)\s+(?:on|late on|early on|in)\s+"
+                      r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?$", re.I)
+
+
+def _said_on(text: str, start: int) -> bool:
+    return bool(_SAID_ON.search(text[max(0, start - 40):start]))
+
+
 def whens(text: str) -> list[When]:
-    """Dates, weekdays, months, quarters, years and numbered occasions in ``text``; never raises."""
+    """Dates, weekdays, months, quarters, years and numbered occasions in ``text``, except the
+    day something was said ("…, the company said on Thursday"); never raises."""
     if not text or len(text) > MAX_CHARS:
         return []
     found: list[When] = []
     for match in _DATE.finditer(text):
+        if _said_on(text, match.start()):
+            continue
         day = match.group("d1") or match.group("d2")
         month_word = (match.group("m1") or match.group("m2")).lower()
         month = MONTHS.index(month_word) + 1 if month_word in MONTHS else _MONTH_ABBR.get(month_word[:4])
@@ -490,9 +504,13 @@ def whens(text: str) -> list[When]:
                 pass
         found.append(When("date", (int(year) if year else None, parsed[0], parsed[1]), surface))
     for match in _WEEKDAY.finditer(text):
+        if _said_on(text, match.start()):
+            continue
         found.append(When("weekday", (match.group(1).lower(),), match.group(1)))
     dated_months = {w.value[1] for w in found if w.kind == "date"}
     for match in _MONTH.finditer(text):
+        if _said_on(text, match.start("m")):
+            continue
         month = MONTHS.index(match.group("m").lower()) + 1
         if month not in dated_months:
             found.append(When("month", (month,), match.group("m")))
@@ -706,7 +724,7 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         return Comparison("conflict", f"{x.surface} vs {y.surface}")
     if dates:
         x, y = dates[0]
-        return Comparison("conflict", f"{x.surface} vs {y.surface}")
+        return Comparison("conflict", f"{x.surface} vs {y.surface}", "dates")
     if agreements:
         x, y = agreements[0]
         return Comparison("agree", f"{x.surface} = {y.surface}")

@@ -195,8 +195,9 @@ def classify_pairs(
       :data:`FACT_MIN_SIMILARITY` similar (they measure different things: profit and
       spending): a contradiction becomes neutral;
     - incompatible figures or dates of one event, in sentences at least
-      :data:`FACT_MIN_SIMILARITY` similar: a contradiction, with confidence at least
-      :data:`FACT_CONFIDENCE`.
+      :data:`FACT_MIN_SIMILARITY` similar, or incompatible dates of a pair the model calls a
+      contradiction ("founded in 2019" / "set up in 2016"): a contradiction, with confidence at
+      least :data:`FACT_CONFIDENCE`.
 
     ``Finding.reason`` says what the facts showed ("120 jobs vs 450 redundancies");
     ``Finding.view`` which view gave the verdict; ``probabilities`` are that view's.
@@ -244,12 +245,15 @@ def classify_pairs(
         reason = None
         if comparison is not None:
             reason = comparison.reason
-            # Figures or dates that differ between sentences this unlike measure different things.
-            different = comparison.kind == "conflict" and similarity < FACT_MIN_SIMILARITY
+            # Figures that differ between sentences this unlike measure different things; dates
+            # of one event that the model also sees contradict are a conflict at any similarity
+            # the model's contradictions count at.
+            dated = comparison.kind == "conflict" and comparison.of == "dates" and label == CONTRADICTION
+            different = comparison.kind == "conflict" and similarity < FACT_MIN_SIMILARITY and not dated
             if (comparison.kind in ("different-event", "agree") or different) and label == CONTRADICTION:
                 label, view, row = NEUTRAL, both[0][0], both[0][1]
                 confidence = float(row[n_col])
-            elif comparison.kind == "conflict" and similarity >= FACT_MIN_SIMILARITY and not both_deny:
+            elif comparison.kind == "conflict" and (similarity >= FACT_MIN_SIMILARITY or dated) and not both_deny:
                 label, view, row = CONTRADICTION, c_view, c_probs
                 confidence = max(float(row[c_col]), FACT_CONFIDENCE)
         findings.append(

@@ -195,3 +195,26 @@ def test_two_denials_never_contradict_each_other(scripted_model):
     model = scripted_model([("Juniper", "Oakridge", probs(0.97, 0.02)), ("Oakridge", "Juniper", probs(0.97, 0.02))])
     [one_denies] = classify_pairs(model, [juniper], [assertion], [(0, 0, 0.8)])
     assert one_denies.label == "contradiction"
+
+
+def test_dates_of_one_event_conflict_below_the_fact_floor_when_the_model_agrees(scripted_model):
+    """Between sentences less than FACT_MIN_SIMILARITY similar, differing figures measure
+    different things, but dates that can't both be right make the model's own contradiction a
+    confident one; without the model's contradiction they are not enough."""
+    from nli_check.pipeline import FACT_CONFIDENCE, FACT_MIN_SIMILARITY
+
+    [founded] = segment(Document("draft.txt", "The company was founded in 2019 by two engineers."))
+    [set_up] = segment(Document("profile.txt", "Since it was set up in 2016, Kitehawk has grown to 85 staff."))
+    [target] = segment(Document("draft.txt", "The council wants 300 new homes a year."))
+    [built] = segment(Document("report.txt", "Only 120 homes were built in the district."))
+    similarity = FACT_MIN_SIMILARITY - 0.2
+    says = [("2019", "2016", probs(0.6, 0.1)), ("2016", "2019", probs(0.6, 0.1)),
+            ("300", "120", probs(0.6, 0.1)), ("120", "300", probs(0.6, 0.1))]
+    dates, figures = classify_pairs(scripted_model(says), [founded, target], [set_up, built],
+                                    [(0, 0, similarity), (1, 1, similarity)])
+    assert (dates.label, dates.confidence, dates.reason) == ("contradiction", FACT_CONFIDENCE, "2019 vs 2016")
+    assert (figures.label, figures.reason) == ("neutral", "300 new homes vs 120 homes")
+
+    unsure = [("2019", "2016", UNSURE), ("2016", "2019", UNSURE)]
+    [no_model] = classify_pairs(scripted_model(unsure), [founded], [set_up], [(0, 0, similarity)])
+    assert no_model.label == "neutral"
