@@ -224,7 +224,8 @@ class Facts:
 
 @dataclass(frozen=True)
 class Comparison:
-    """What :func:`compare` found: ``kind`` is conflict, agree or different-event."""
+    """What :func:`compare` found: ``kind`` is conflict, agree or different-event; ``of`` says
+    whether a conflict is one of figures or of dates."""
 
     kind: str
     reason: str
@@ -469,7 +470,7 @@ def _parse_date(surface: str) -> tuple[int, int] | None:
 
 
 #: A reporting verb right before a date: "the company said on Thursday" dates the saying, not the event.
-_SAID_ON = re.compile(r"\b(?:said|says|announced|confirmed|reported|stated|added|warned|wrote|told reporters|"
+_SAID_ON = re.compile(r"\b(?:said|says|announced|confirmed|reported|stated|added|warned|wrote|"
                       r"told \w+|in a statement)\s+(?:on|late on|early on|in)\s+"
                       r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?$", re.I)
 

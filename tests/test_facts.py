@@ -78,8 +78,7 @@ def test_the_day_something_was_said_is_not_the_day_of_what_was_said():
     assert whens("He told reporters on Friday 13 March 2026 that it was over.") == []
     assert [w.kind for w in whens("The plant closed in January, officials said.")] == ["month"]
     assert [w.kind for w in whens("The flood came on Thursday, officials said.")] == ["weekday"]
-    assert compare(said, "Revenue rose 8% in the three months to 30 September 2026.") is not None  # 8% = 8%
-    assert compare(said, "Revenue rose 8% in the three months to 30 September 2026.").kind == "agree"
+    assert compare(said, "Revenue rose 8% in the three months to 30 September 2026.").kind == "agree"  # 8% = 8%
 
 
 # ---------------------------------------------------------------------------- names
