@@ -377,3 +377,139 @@ def event_pairs(count: int, seed: int = 0) -> list[Pair]:
             continue
         out.append(Pair(first, second, label) if rng.random() < 0.5 else Pair(second, first, label))
     return out
+
+
+#: Opposite states of one subject, said with few shared words, for :func:`opposite_pairs`:
+#: (subject templates, phrasings of one state, phrasings of the state that excludes it).
+OPPOSITE_STATES = (
+    (("the {place} Bridge", "{place} station", "{place} Primary School", "the {place} tunnel", "{place} library",
+      "the {place} museum"),
+     ("reopened on {day}", "is open again", "opened its doors again on {day}", "is back in use"),
+     ("remains closed", "is still shut", "has not reopened", "will stay closed until further notice")),
+    (("Trains between {place} and {place2}", "Ferry services to {place}", "Flights from {place}",
+      "Bus services in {place}"),
+     ("resumed on {day}", "are running normally again", "are back to their usual timetable"),
+     ("remain suspended", "are still cancelled", "have not restarted", "are still halted")),
+    (("Homes in {place}", "Every household in {place}", "Businesses in {place}"),
+     ("have had their power restored", "are back on the grid", "have electricity again"),
+     ("are still without power", "remain cut off from the grid", "still have no electricity")),
+    (("{person}", "The missing walker", "The climber who fell near {place}"),
+     ("was found alive", "was rescued unharmed", "survived"),
+     ("was found dead", "died at the scene", "did not survive")),
+    (("{person}",),
+     ("was found guilty", "was convicted", "was jailed after being found guilty"),
+     ("was acquitted", "was cleared of all charges", "was found not guilty")),
+    (("The plan for {n} homes in {place}", "The {place} bypass scheme", "The new stadium in {place}"),
+     ("was approved by councillors", "got the go-ahead", "was given planning permission"),
+     ("was rejected by councillors", "was turned down", "was refused planning permission")),
+    (("House prices in {place}", "{org}'s sales", "Unemployment in {place}", "Passenger numbers at {place} airport"),
+     ("rose in {month}", "went up in {month}", "increased in {month}", "climbed in {month}"),
+     ("fell in {month}", "went down in {month}", "dropped in {month}", "declined in {month}")),
+    (("The {place} festival", "The {place} marathon", "Saturday's match in {place}", "The launch from {place}"),
+     ("went ahead as planned", "took place as scheduled", "was held on {day} as expected"),
+     ("was cancelled", "was called off", "was scrapped at the last minute", "did not take place")),
+    (("Tap water in {place}", "The water supply in {place}"),
+     ("is safe to drink", "meets every safety standard", "can be drunk without boiling"),
+     ("is unsafe to drink", "must be boiled before drinking", "failed its safety tests")),
+    (("{person}",),
+     ("won the {place} seat", "was elected in {place}", "took the {place} seat"),
+     ("lost the {place} seat", "was defeated in {place}", "failed to win the {place} seat")),
+    (("Workers at {org}", "The union at {org}", "Nurses in {place}"),
+     ("accepted the pay offer", "voted to accept the pay deal", "agreed to the new offer"),
+     ("rejected the pay offer", "voted against the pay deal", "turned down the new offer")),
+    (("Funding for libraries in {place}", "The youth service budget in {place}", "Spending on roads in {place}"),
+     ("is protected", "will not be cut", "stays at the same level", "is safe from cuts"),
+     ("will be cut", "faces cuts", "is being reduced", "will shrink next year")),
+    (("The ceasefire in {place}", "The truce around {place}"),
+     ("held overnight", "is holding", "has been respected by both sides"),
+     ("collapsed overnight", "broke down", "was broken within hours", "has been violated repeatedly")),
+    (("The strike at {org}", "The walkout by staff at {org}"),
+     ("went ahead on {day}", "began on {day}", "is under way"),
+     ("was called off", "was suspended before it began", "will not go ahead")),
+    (("{place} Primary School", "The {org} plant", "{place} care home"),
+     ("passed its inspection", "was rated good by inspectors", "met every standard"),
+     ("failed its inspection", "was rated inadequate by inspectors", "fell short of the standards")),
+    (("{person}",),
+     ("was charged", "was charged by police", "now faces charges"),
+     ("was released without charge", "was freed without charge", "was let go without charge")),
+    (("The {org} flight to {place}", "The morning train from {place}"),
+     ("arrived on time", "left on schedule", "ran to time"),
+     ("was delayed by three hours", "arrived hours late", "was badly delayed")),
+    (("People over 65", "Children under five", "Pregnant women"),
+     ("were included in the trial", "took part in the study", "were among the volunteers"),
+     ("were excluded from the trial", "were not part of the study", "were left out of the trial")),
+    (("{person}",),
+     ("resigned as {role}", "stepped down as {role}", "quit as {role}"),
+     ("remains {role}", "is still {role}", "stays on as {role}")),
+    (("{person}",),
+     ("attended the summit in {place}", "was at the summit in {place}", "took part in the summit in {place}"),
+     ("did not attend the summit in {place}", "stayed away from the summit in {place}",
+      "missed the summit in {place}")),
+    (("Bus fares in {place}", "Parking charges in {place}", "Council tax in {place}"),
+     ("will go up", "are rising", "will increase"),
+     ("will be cut", "are being lowered", "will fall")),
+    (("The stolen painting", "The missing dog", "The stolen van"),
+     ("has been recovered", "was found on {day}", "has been returned"),
+     ("is still missing", "has not been found", "remains lost")),
+    (("{org}",),
+     ("made a profit in the {quarter} quarter", "returned to profit in the {quarter} quarter",
+      "was in the black in the {quarter} quarter"),
+     ("made a loss in the {quarter} quarter", "fell into the red in the {quarter} quarter",
+      "lost money in the {quarter} quarter")),
+    (("Residents of {place}", "Families evacuated from {place}"),
+     ("were allowed to return home", "have gone back to their homes", "are back in their houses"),
+     ("are still evacuated", "remain in emergency shelters", "have not been allowed home")),
+)
+_PEOPLE = ("Martin Hale", "Karen Osei", "Owen Price", "Ruth Adeyemi", "Tom Beckett", "Priya Nair", "Sean Doyle",
+           "Elena Marsh", "Gareth Lloyd", "Aisha Rahman", "Daniel Frost", "Helen Ward")
+_ROLES = ("chair", "party leader", "chief executive", "health minister", "head teacher", "mayor")
+
+
+def _opposite_slots(rng: random.Random) -> dict:
+    place, place2 = rng.sample(_PLACES, 2)
+    return {"place": place, "place2": place2, "person": rng.choice(_PEOPLE), "org": rng.choice(_ORGS),
+            "day": rng.choice(_DAYS), "month": rng.choice(_EVENT_MONTHS), "quarter": rng.choice(_QUARTERS),
+            "role": rng.choice(_ROLES), "n": rng.choice([40, 120, 240, 450, 1200])}
+
+
+def _sentence(subject: str, state: str, slots: dict) -> str:
+    text = f"{subject} {state}.".format(**slots)
+    return text[0].upper() + text[1:]
+
+
+def opposite_pairs(count: int, seed: int = 0) -> list[Pair]:
+    """``count`` pairs about states that exclude each other, said with few shared words.
+
+    Mix: 40% one subject in opposite states ("the bridge reopened" / "the bridge is still shut"):
+    contradiction; 30% one subject, one state in other words: entailment; 30% the opposite state
+    of *another* subject (another place, person or organisation): neutral, so that the model
+    learns that opposite wording alone is not a contradiction.
+    """
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for _ in range(count):
+        subjects, one, other = rng.choice(OPPOSITE_STATES)
+        subject = rng.choice(subjects)
+        slots = _opposite_slots(rng)
+        if rng.random() < 0.5:
+            one, other = other, one
+        said = rng.choice(one)
+        first = _sentence(subject, said, slots)
+        roll = rng.random()
+        if roll < 0.40:
+            second, label = _sentence(subject, rng.choice(other), slots), CONTRADICTION
+        elif roll < 0.70:
+            second, label = _sentence(subject, rng.choice([s for s in one if s != said]), slots), ENTAILMENT
+        else:
+            keys = [k for k in ("place", "person", "org") if "{" + k + "}" in subject]
+            if not keys:
+                continue
+            moved = dict(slots)
+            for key in keys:
+                while moved[key] == slots[key]:
+                    moved[key] = _opposite_slots(rng)[key]
+            second, label = _sentence(subject, rng.choice(other + one), moved), NEUTRAL
+        if second == first:
+            continue
+        out.append(Pair(first, second, label) if rng.random() < 0.5 else Pair(second, first, label))
+    return out

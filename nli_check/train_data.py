@@ -177,7 +177,7 @@ def prepare_data(config: TrainConfig, label_set: set[str], tokenizer=None) -> Pr
 
 
 def _augment(config: TrainConfig, plain, pool: _Pool, sources: list[dict]) -> dict:
-    """Symmetric contradictions, number edits and event pairs, each its own source of weight 1."""
+    """Symmetric contradictions, number edits, event and opposite pairs, each its own source of weight 1."""
     from nli_check import augment
 
     augmented = {}
@@ -188,6 +188,8 @@ def _augment(config: TrainConfig, plain, pool: _Pool, sources: list[dict]) -> di
         made.append(("number_edits", augment.number_edits(plain, config.number_edits, seed=config.seed)))
     if config.event_pairs:
         made.append(("event_pairs", augment.event_pairs(config.event_pairs, seed=config.seed)))
+    if config.opposite_pairs:
+        made.append(("opposite_pairs", augment.opposite_pairs(config.opposite_pairs, seed=config.seed)))
     for name, pairs in made:
         source = len(sources)
         used = sum(pool.add(p.premise, p.hypothesis, p.label, source) for p in pairs)
@@ -300,10 +302,11 @@ def prepared_key(config: TrainConfig) -> str:
     from nli_check.data import file_sha256
 
     fields = ("base_model", "train", "dev", "calibration", "max_length", "long_pairs", "seed",
-              "symmetric_contradictions", "number_edits", "event_pairs", "max_dev_pairs", "strict", "premise_col",
-              "hypothesis_col", "label_col", "label_map")
+              "symmetric_contradictions", "number_edits", "event_pairs", "opposite_pairs", "max_dev_pairs", "strict",
+              "premise_col", "hypothesis_col", "label_col", "label_map")
     # A field left at its default is left out, so that data prepared before it existed is reused.
-    data = {name: getattr(config, name) for name in fields if name != "event_pairs" or config.event_pairs}
+    optional = ("event_pairs", "opposite_pairs")
+    data = {name: getattr(config, name) for name in fields if name not in optional or getattr(config, name)}
     files = []
     for spec in [*config.train, *config.dev, *config.calibration]:
         path = config.resolve_path(spec.path)

@@ -173,6 +173,9 @@ class TrainConfig(Recipe):
     #: Event-aware pairs (:func:`nli_check.augment.event_pairs`): the same template about
     #: another event is neutral, another figure for the same event a contradiction.
     event_pairs: int = 0
+    #: Opposite states of one subject in few shared words (:func:`nli_check.augment.opposite_pairs`):
+    #: contradiction; the same state reworded: entailment; another subject: neutral.
+    opposite_pairs: int = 0
     save_dtype: str = "float32"
     #: Shard the saved best model into safetensors files of at most this size (e.g. "16MiB").
     max_shard_size: str | None = None

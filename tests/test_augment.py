@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from nli_check.augment import Pair, as_clause, dispute_pairs, number_edits, symmetric_contradictions
@@ -77,6 +78,43 @@ def test_event_pairs_teach_event_identity_and_figures():
     for pair in (p for p in pairs if p.label == ENTAILMENT):
         result = compare(pair.premise, pair.hypothesis)
         assert result is None or result.kind == "agree", (pair, result)
+
+
+def test_opposite_pairs_oppose_one_subject_and_leave_other_subjects_neutral():
+    from nli_check import augment
+    from nli_check.augment import OPPOSITE_STATES, opposite_pairs
+
+    pairs = opposite_pairs(600, seed=2)
+    labels = Counter(p.label for p in pairs)
+    assert labels[CONTRADICTION] > 150 and labels[ENTAILMENT] > 100 and labels[NEUTRAL] > 100
+    assert opposite_pairs(600, seed=2) == pairs and opposite_pairs(600, seed=3) != pairs
+
+    def pattern(template):
+        return ".+".join(re.escape(part) for part in re.split(r"\{\w+\}", template))
+
+    def states(sentence):
+        """Every (family, side) whose subject and state the sentence can be read as."""
+        found = set()
+        for family, (subjects, one, other) in enumerate(OPPOSITE_STATES):
+            for side, phrasings in enumerate((one, other)):
+                for subject in subjects:
+                    for phrasing in phrasings:
+                        if re.fullmatch(f"{pattern(subject)} {pattern(phrasing)}\\.", sentence, flags=re.I):
+                            found.add((family, side))
+        assert found, sentence
+        return found
+
+    for pair in pairs:
+        assert pair.premise != pair.hypothesis and pair.premise[0].isupper() and pair.hypothesis[0].isupper()
+        a, b = states(pair.premise), states(pair.hypothesis)
+        if pair.label == CONTRADICTION:
+            assert any(fa == fb and sa != sb for fa, sa in a for fb, sb in b), pair
+        elif pair.label == ENTAILMENT:
+            assert a & b, pair
+    # A neutral pair is about another subject: another place, person or organisation.
+    names = (*augment._PLACES, *augment._PEOPLE, *augment._ORGS)
+    for pair in (p for p in pairs if p.label == NEUTRAL):
+        assert {n for n in names if n in pair.premise} != {n for n in names if n in pair.hypothesis}, pair
 
 
 def test_date_edits_change_a_shared_year_or_month_into_a_contradiction():

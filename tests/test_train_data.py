@@ -154,6 +154,22 @@ def test_event_pairs_join_the_pool_as_their_own_source(tmp_path):
     assert prepared_key(plain) != prepared_key(_config(tmp_path, [str(train)], event_pairs=200))
 
 
+def test_opposite_pairs_join_the_pool_and_change_the_prepared_key(tmp_path):
+    from nli_check.train_data import prepared_key
+
+    rows = [{"premise": f"Sentence number {i} is here.", "hypothesis": f"Claim {i}.", "label": LABELS[i % 3]}
+            for i in range(30)]
+    train = write_jsonl(tmp_path / "train.jsonl", rows)
+    data = prepare_data(_config(tmp_path, [str(train)], opposite_pairs=300), set(LABELS))
+    [source] = [s for s in data.sources if s["name"] == "opposite_pairs"]
+    assert 200 <= source["rows_used"] <= data.augmented["opposite_pairs"] <= 300
+    made = {LABELS.index(label) for label, sid in zip(data.labels, data.source_ids) if sid == len(data.sources) - 1}
+    assert made == {0, 1, 2}
+    plain = _config(tmp_path, [str(train)])
+    assert prepared_key(plain) == prepared_key(_config(tmp_path, [str(train)], opposite_pairs=0))
+    assert prepared_key(plain) != prepared_key(_config(tmp_path, [str(train)], opposite_pairs=300))
+
+
 def test_prepared_data_is_keyed_by_content_not_by_where_or_when(tmp_path):
     import os
     import shutil

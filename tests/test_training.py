@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import build_tiny_nli_model
+from conftest import REPO, SHARED, build_tiny_nli_model
 
 from nli_check.cli import cli
 from nli_check.errors import NLICheckError
@@ -204,3 +204,17 @@ def test_train_cli_errors_are_one_line(tmp_path, base_encoder, data_files):
     bad.write_text("epochs = [")
     result = runner.invoke(cli, ["train", "--config", str(bad)])
     assert result.exit_code == 1 and result.output.startswith("Error: cannot parse")
+
+
+@pytest.mark.parametrize("recipe", sorted((REPO / "models").glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_recipe_loads_and_names_files_that_exist(recipe):
+    from nli_check.embedder_training import EmbedderTrainConfig
+
+    kind = EmbedderTrainConfig if recipe.name.startswith("pairing-") else TrainConfig
+    config = kind.from_file(recipe)
+    assert config.train and config.dev
+    data_dir = SHARED / "nli-data"
+    if not data_dir.is_dir():
+        pytest.skip(f"{data_dir} is absent (a fresh clone): only the recipe's fields were checked")
+    for spec in [*config.train, *config.dev, *getattr(config, "calibration", [])]:
+        assert (data_dir / spec.path).is_file(), f"{recipe.name} names {spec.path}, which is not in {data_dir}"
