@@ -72,6 +72,12 @@ class EmbedderTrainConfig(Recipe):
     swap_fraction: float = 0.0
     number_edits: int = 0
     date_edits: int = 0
+    #: Generated news pairs about one subject or event (:func:`nli_check.augment.opposite_pairs`,
+    #: :func:`nli_check.augment.event_pairs`): their contradictions and entailments are positives;
+    #: their neutrals (another subject or event) are left out, and the miner draws such sentences as
+    #: hard negatives.
+    opposite_pairs: int = 0
+    event_pairs: int = 0
     #: Mined hard negatives: one per example, drawn from the ranks
     #: ``[hard_negative_range_min, hard_negative_range_max)`` of the other pairs' evidence for the
     #: claim, ranked by ``hard_negative_miner``: ``bm25`` (lexical overlap: on-topic, cheap) or
@@ -109,7 +115,8 @@ class EmbedderTrainConfig(Recipe):
             (0 <= self.warmup_ratio < 1, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}"),
             (0 <= self.swap_fraction <= 1, f"swap_fraction must be in [0, 1], got {self.swap_fraction}"),
             (self.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {self.checkpoint_every}"),
-            (self.number_edits >= 0 and self.date_edits >= 0, "number_edits and date_edits must be >= 0"),
+            (min(self.number_edits, self.date_edits, self.opposite_pairs, self.event_pairs) >= 0,
+             "number_edits, date_edits, opposite_pairs and event_pairs must be >= 0"),
             (0 <= self.hard_negative_range_min < self.hard_negative_range_max,
              "hard_negative_range_min must be >= 0 and below hard_negative_range_max"),
             (self.train_layers is None or self.train_layers >= 1,
@@ -213,6 +220,12 @@ def build_pairs(config: EmbedderTrainConfig) -> PairingData:
         if count:
             edits = make(plain, count, seed=config.seed)
             augmented[name] = sum(add(p.hypothesis, p.premise) for p in edits)
+            logger.info("train  %-40s %7d pairs", name, augmented[name])
+    for name, make, count in (("opposite_pairs", augment.opposite_pairs, config.opposite_pairs),
+                              ("event_pairs", augment.event_pairs, config.event_pairs)):
+        if count:
+            made = [p for p in make(count, seed=config.seed) if p.label in (ENTAILMENT, CONTRADICTION)]
+            augmented[name] = sum(add(p.hypothesis, p.premise) for p in made)
             logger.info("train  %-40s %7d pairs", name, augmented[name])
     order = list(range(len(anchors)))
     rng.shuffle(order)

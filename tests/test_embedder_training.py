@@ -69,6 +69,18 @@ def test_positives_are_entailments_and_contradictions_never_dev_texts(data_dir, 
     assert build_pairs(_config(data_dir, tmp_path)).anchors[:5] == build_pairs(_config(data_dir, tmp_path)).anchors[:5]
 
 
+def test_generated_news_pairs_add_only_same_subject_positives(data_dir, tmp_path):
+    from nli_check.augment import event_pairs, opposite_pairs
+
+    pairs = build_pairs(_config(data_dir, tmp_path, opposite_pairs=200, event_pairs=200))
+    assert pairs.augmented["opposite_pairs"] > 0 and pairs.augmented["event_pairs"] > 0
+    assert len(pairs.anchors) == 80 + pairs.augmented["opposite_pairs"] + pairs.augmented["event_pairs"]
+    made = {(p.hypothesis, p.premise): p.label for p in [*opposite_pairs(200, seed=13), *event_pairs(200, seed=13)]}
+    generated = [made[key] for key in zip(pairs.anchors, pairs.positives) if key in made]
+    assert len(generated) == pairs.augmented["opposite_pairs"] + pairs.augmented["event_pairs"]
+    assert set(generated) == {"entailment", "contradiction"}  # another subject or event is never a positive
+
+
 def test_bm25_negatives_are_on_topic_and_never_the_claims_own_evidence(data_dir, tmp_path):
     import datasets
 
