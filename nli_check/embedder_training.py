@@ -27,6 +27,7 @@ import random
 import shutil
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -215,15 +216,13 @@ def build_pairs(config: EmbedderTrainConfig) -> PairingData:
         logger.info("train  %-40s %7d pairs", data.name, used)
 
     augmented = {}
-    for name, make, count in (("number_edits", augment.number_edits, config.number_edits),
-                              ("date_edits", augment.date_edits, config.date_edits)):
+    made_from = (("number_edits", partial(augment.number_edits, plain), config.number_edits),
+                 ("date_edits", partial(augment.date_edits, plain), config.date_edits),
+                 ("opposite_pairs", augment.opposite_pairs, config.opposite_pairs),
+                 ("event_pairs", augment.event_pairs, config.event_pairs))
+    for name, make, count in made_from:
         if count:
-            edits = make(plain, count, seed=config.seed)
-            augmented[name] = sum(add(p.hypothesis, p.premise) for p in edits)
-            logger.info("train  %-40s %7d pairs", name, augmented[name])
-    for name, make, count in (("opposite_pairs", augment.opposite_pairs, config.opposite_pairs),
-                              ("event_pairs", augment.event_pairs, config.event_pairs)):
-        if count:
+            # Another subject or event (a generated neutral) is never a positive.
             made = [p for p in make(count, seed=config.seed) if p.label in (ENTAILMENT, CONTRADICTION)]
             augmented[name] = sum(add(p.hypothesis, p.premise) for p in made)
             logger.info("train  %-40s %7d pairs", name, augmented[name])
