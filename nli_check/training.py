@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -177,8 +178,9 @@ class TrainConfig(Recipe):
     #: contradiction; the same state reworded: entailment; another subject: neutral.
     opposite_pairs: int = 0
     save_dtype: str = "float32"
-    #: Shard the saved best model into safetensors files of at most this size (e.g. "16MiB").
-    max_shard_size: str | None = None
+    #: Shard the saved best model into safetensors files of at most this size: bytes, or a
+    #: string such as "16MiB" or "200KB" (KiB/MiB/GiB count in 1024s, KB/MB/GB in 1000s).
+    max_shard_size: str | int | None = None
     #: An NLI model scored on the same dev sets when a run starts, for comparison.
     baseline_model: str | None = None
     device: str = "auto"
@@ -210,6 +212,8 @@ class TrainConfig(Recipe):
              f"long_pairs must be 'window' or 'truncate', got {self.long_pairs!r}"),
             (self.checkpoint_minutes > 0, f"checkpoint_minutes must be positive, got {self.checkpoint_minutes}"),
             (self.freeze_layers >= 0, f"freeze_layers must be >= 0, got {self.freeze_layers}"),
+            (self.max_shard_size is None or shard_size_bytes(self.max_shard_size) is not None,
+             f"max_shard_size must be a size such as 16MiB, 200KB or a number of bytes, got {self.max_shard_size!r}"),
         ]
         self._require(checks)
 
@@ -520,7 +524,23 @@ def score_baseline(path: str, sets: list[LabelledPairs], device, max_length: int
     return {"model": path} | score_dev_sets(model, tokenizer, sets, label_index, device, max_length)
 
 
-def _save_model(model, tokenizer, path: Path, dtype: str, max_shard_size: str | None = None) -> None:
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def shard_size_bytes(size: str | int) -> int | None:
+    """``"16MiB"`` -> 16777216, ``"200KB"`` -> 200000, ``5000`` -> 5000; ``None`` if not a positive size."""
+    if isinstance(size, bool):
+        return None
+    if isinstance(size, int):
+        return size if size > 0 else None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(size))
+    if not match or match.group(2).upper() not in _SIZE_UNITS:
+        return None
+    value = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
+    return value if value > 0 else None
+
+
+def _save_model(model, tokenizer, path: Path, dtype: str, max_shard_size: str | int | None = None) -> None:
     """Save weights (safetensors, sharded if asked) and tokenizer, replacing any weights there."""
     import torch
 
@@ -530,7 +550,7 @@ def _save_model(model, tokenizer, path: Path, dtype: str, max_shard_size: str | 
     to_save = model
     if dtype != "float32":
         to_save = copy.deepcopy(model).to(getattr(torch, dtype))
-    kwargs = {"max_shard_size": max_shard_size} if max_shard_size else {}
+    kwargs = {"max_shard_size": shard_size_bytes(max_shard_size)} if max_shard_size else {}
     to_save.save_pretrained(tmp, safe_serialization=True, **kwargs)
     tokenizer.save_pretrained(tmp)
     path.mkdir(parents=True, exist_ok=True)

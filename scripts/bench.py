@@ -321,9 +321,14 @@ def main() -> int:
     for b, e in embedders.items():
         encoders[f"Embedder ({b})"] = lambda e=e: e.embed(sentences)
     reference_vectors = st.encode(sentences[:64], normalize_embeddings=True)
+    embed_drift = {}
     for e in embedders.values():  # warm up, and check the vectors are sentence-transformers'
-        drift = float(np.abs(e.embed(sentences[:64]) - reference_vectors).max())
-        if drift > 1e-4:
+        vectors = e.embed(sentences[:64])
+        drift = float(np.abs(vectors - reference_vectors).max())
+        cosine = float((vectors * reference_vectors).sum(1).min())
+        embed_drift[e.backend] = {"max_abs_diff": drift, "min_cosine": cosine}
+        # fp32 on the CPU matches to rounding; bf16 autocast on a GPU to about three digits.
+        if (drift > 1e-4) if not cuda else (cosine < 0.999):
             raise SystemExit(f"bench: Embedder({e.backend}) differs from SentenceTransformer by {drift}")
     rates: dict[str, list[float]] = {k: [] for k in encoders}
     for _ in range(max(1, args.rounds)):
@@ -333,6 +338,7 @@ def main() -> int:
         "sentences": len(sentences),
         "sentences_per_second": {k: statistics.median(v) for k, v in rates.items()},
         "default_backend": Embedder(device=str(device)).backend,
+        "vs_sentence_transformers": embed_drift,
     }
 
     # 7. Start-up: `nli-check --help` and a cold `nli-check check` on the demo, fresh processes.

@@ -14,7 +14,8 @@
 # An unfinished run (time limit) keeps its checkpoint: rerun with --resume to continue it.
 #
 # Settings (environment): CONFIG, DATA_DIR, DEVICE (cuda), MINUTES (8), SHARD (16MiB),
-# BATCH_SIZE (256), BATCH_TOKENS (32768), LEARNING_RATE (1e-4), NLI (the nli-check command).
+# BATCH_SIZE (256), BATCH_TOKENS (32768), LEARNING_RATE (1e-4), NLI (the nli-check command),
+# EVAL_DEVICE (cpu: where steps 2 and 3 run; cuda makes them take seconds instead of minutes).
 set -euo pipefail
 
 CONFIG=${CONFIG:-models/nli-minilm-l6-round2.toml}
@@ -27,6 +28,7 @@ SHARD=${SHARD:-16MiB}
 BATCH_SIZE=${BATCH_SIZE:-256}
 BATCH_TOKENS=${BATCH_TOKENS:-32768}
 LEARNING_RATE=${LEARNING_RATE:-1e-4}
+EVAL_DEVICE=${EVAL_DEVICE:-cpu}
 read -r -a NLI <<< "${NLI:-nli-check}"
 mkdir -p "$(dirname "$OUTPUT")"
 export TOKENIZERS_PARALLELISM=${TOKENIZERS_PARALLELISM:-true}  # data preparation tokenises on every core
@@ -38,11 +40,11 @@ echo "1. train on $DEVICE for at most $MINUTES minutes -> $OUTPUT" >&2
     "$@" > "$OUTPUT.train.json"
 cat "$OUTPUT.train.json"
 
-echo "2. calibrate on the CPU" >&2
-"${NLI[@]}" calibrate "$OUTPUT" --config "$CONFIG" --data-dir "$DATA_DIR" --device cpu --json \
+echo "2. calibrate on $EVAL_DEVICE" >&2
+"${NLI[@]}" calibrate "$OUTPUT" --config "$CONFIG" --data-dir "$DATA_DIR" --device "$EVAL_DEVICE" --json \
     -o "$OUTPUT/calibration_report.json" > /dev/null
 
-echo "3. evaluate on the CPU" >&2
-"${NLI[@]}" eval --config "$CONFIG" --data-dir "$DATA_DIR" --model "$OUTPUT" --device cpu \
+echo "3. evaluate on $EVAL_DEVICE" >&2
+"${NLI[@]}" eval --config "$CONFIG" --data-dir "$DATA_DIR" --model "$OUTPUT" --device "$EVAL_DEVICE" \
     -o "$OUTPUT/dev_metrics.json"
 ls -l "$OUTPUT" >&2

@@ -16,7 +16,7 @@ from conftest import REPO, SHARED, build_tiny_nli_model
 
 from nli_check.cli import cli
 from nli_check.errors import NLICheckError
-from nli_check.training import TrainConfig, apply_overrides, train
+from nli_check.training import TrainConfig, apply_overrides, shard_size_bytes, train
 
 SUBJECTS = ["the cat", "a dog", "the soldier", "the minister", "a tank", "the train", "the bird",
             "a child", "the river", "the army", "a ship", "the judge"]
@@ -190,6 +190,15 @@ def test_config_files_overrides_and_validation(tmp_path, base_encoder, data_file
         TrainConfig(max_length=4)
     with pytest.raises(NLICheckError, match="field=value"):
         apply_overrides({}, ["epochs"])
+    with pytest.raises(NLICheckError, match="max_shard_size must be a size such as 16MiB"):
+        TrainConfig(max_shard_size="16 potatoes")
+
+
+@pytest.mark.parametrize("size, expected", [("16MiB", 16 * 2**20), ("200KB", 200_000), ("1.5GB", 1_500_000_000),
+                                            ("200 kib", 200 * 1024), (5000, 5000), ("0MB", None), ("MB", None),
+                                            (-3, None), (True, None)])
+def test_shard_sizes_count_binary_and_decimal_units(size, expected):
+    assert shard_size_bytes(size) == expected
 
 
 def test_train_cli_errors_are_one_line(tmp_path, base_encoder, data_files):

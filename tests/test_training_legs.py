@@ -125,16 +125,20 @@ def test_gpu_script_runs_its_code_path_on_the_cpu(tmp_path, base, files):
     config_file.write_text(json.dumps(cfg.to_dict(), default=str), encoding="utf-8")
     out = tmp_path / "gpu-run"
     env = dict(os.environ, CONFIG=str(config_file), DATA_DIR=str(tmp_path), DEVICE="cpu", MINUTES="5",
-               SHARD="200KB", BATCH_SIZE="16", BATCH_TOKENS="512", LEARNING_RATE="1e-3",
+               SHARD="200KiB", BATCH_SIZE="16", BATCH_TOKENS="512", LEARNING_RATE="1e-3",
                NLI=f"{sys.executable} -m nli_check -q", HF_HUB_OFFLINE="1")
     done = subprocess.run(["bash", str(REPO / "scripts" / "train_gpu.sh"), str(out)], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((tmp_path / "gpu-run.train.json").read_text())
     assert summary["finished"] and summary["steps"] > 0
-    assert len(list(out.glob("*.safetensors"))) > 1
+    shards = list(out.glob("*.safetensors"))
+    assert len(shards) > 1
+    index = json.loads((out / "model.safetensors.index.json").read_text())["weight_map"]
+    for shard in shards:  # KiB counts in 1024s, as the script's default 16MiB does
+        assert shard.stat().st_size <= 200 * 1024 or sum(v == shard.name for v in index.values()) == 1
     assert json.loads((out / "calibration.json").read_text())["temperature"] > 0
     metrics = json.loads((out / "dev_metrics.json").read_text())
     assert metrics["sets"][0]["pairs"] == 45
     record = json.loads((out / "training_record.json").read_text())
-    assert record["config"]["batch_size"] == 16 and record["config"]["max_shard_size"] == "200KB"
+    assert record["config"]["batch_size"] == 16 and record["config"]["max_shard_size"] == "200KiB"
