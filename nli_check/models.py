@@ -13,7 +13,7 @@ DEFAULT_NLI_MODEL = "nli-minilm-l6"
 #: Special name for the bundled sentence encoder, usable wherever a model path is taken.
 MINILM = "all-MiniLM-L6-v2"
 #: The embedder that pairs claims with evidence when none is named (``--embedder``).
-DEFAULT_EMBEDDER = MINILM
+DEFAULT_EMBEDDER = "pairing-minilm-l6"
 
 
 def _model_roots() -> list[Path]:

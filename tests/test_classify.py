@@ -142,7 +142,7 @@ def test_check_reports_what_the_model_decides(scripted_model):
     model = scripted_model([("no evidence of withdrawal", "Moscow was withdrawing", probs(0.9, 0.02))])
     draft = Document("draft.txt", f"{CLAIM} The harvest was good this year.")
     wire = Document("wire.txt", f"Bananas are a good source of potassium. {EVIDENCE}")
-    settings = {"model": model, "embedder": Embedder(device="cpu"), "device": "cpu", "min_similarity": 0.3}
+    settings = {"model": model, "embedder": Embedder(device="cpu"), "device": "cpu", "min_similarity": 0.25}
     result = check([draft], [wire], **settings)
     assert result.pairs_compared == 1  # the unrelated sentences are not paired
     [finding] = result.contradictions
@@ -156,8 +156,9 @@ def test_check_reports_what_the_model_decides(scripted_model):
 
 def test_unlike_sentences_contradict_only_when_one_denies_the_other(scripted_model):
     """Below CONTRADICTION_MIN_SIMILARITY a contradiction the model sees between two assertions
-    is neutral; a denial of an assertion keeps it, however far apart an embedder puts them."""
-    from nli_check.pipeline import CONTRADICTION_MIN_SIMILARITY
+    is neutral; a denial of an assertion keeps it down to the lower DISPUTE_MIN_SIMILARITY, as
+    embedders put a denial far from what it denies."""
+    from nli_check.pipeline import CONTRADICTION_MIN_SIMILARITY, DISPUTE_MIN_SIMILARITY
 
     [crowd] = segment(Document("draft.txt", "A crowd of 18,400 watched the game."))
     [goals] = segment(Document("report.txt", "Banner scored in the 58th and 77th minutes."))
@@ -171,8 +172,10 @@ def test_unlike_sentences_contradict_only_when_one_denies_the_other(scripted_mod
     [evidence] = segment(Document("wire.txt", EVIDENCE))
     assert claim.polarity != evidence.polarity
     model = scripted_model([("no evidence of withdrawal", "Moscow was withdrawing", probs(0.9, 0.02))])
-    [dispute] = classify_pairs(model, [claim], [evidence], [(0, 0, low)])
+    assert DISPUTE_MIN_SIMILARITY < low
+    dispute, remote = classify_pairs(model, [claim], [evidence], [(0, 0, low), (0, 0, DISPUTE_MIN_SIMILARITY - 0.05)])
     assert (dispute.label, dispute.view) == ("contradiction", "content")
+    assert remote.label == "neutral"
 
 
 def test_two_denials_never_contradict_each_other(scripted_model):

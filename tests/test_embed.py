@@ -51,7 +51,7 @@ def test_default_backend_is_onnx_runtime_where_installed(minilm):
 def test_bundled_model_runs_without_sentence_transformers_and_matches_it(backend):
     from sentence_transformers import SentenceTransformer
 
-    minilm = Embedder(device="cpu", backend=backend)
+    minilm = Embedder("all-MiniLM-L6-v2", device="cpu", backend=backend)
     assert isinstance(minilm.encoder, _DirectEncoder) and minilm.backend == backend
     ours = minilm.embed(TEXTS)
     theirs = SentenceTransformer(str(minilm_path()), device="cpu").encode(TEXTS, normalize_embeddings=True)
@@ -59,6 +59,24 @@ def test_bundled_model_runs_without_sentence_transformers_and_matches_it(backend
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert minilm.embed([]).shape == (0, 384)
+
+
+def test_default_embedder_is_the_shipped_pairing_model_and_matches_sentence_transformers():
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from nli_check.models import DEFAULT_EMBEDDER, shipped_model_path
+
+    folder = shipped_model_path(DEFAULT_EMBEDDER)
+    assert folder is not None and (folder / "model.safetensors").exists()
+    default = Embedder(device="cpu", backend="torch")
+    assert (default.name, default.source) == (DEFAULT_EMBEDDER, str(folder))
+    ours = default.embed(TEXTS)
+    # Weights are stored in fp16; sentence-transformers would keep them so unless told.
+    theirs = SentenceTransformer(str(folder), device="cpu", model_kwargs={"dtype": torch.float32})
+    np.testing.assert_allclose(ours, theirs.encode(TEXTS, normalize_embeddings=True), atol=1e-5)
+    stock = Embedder("all-MiniLM-L6-v2", device="cpu", backend="torch").embed(TEXTS)
+    assert np.abs(ours - stock).max() > 0.01  # trained weights, not the stock ones
 
 
 def test_results_do_not_depend_on_batching(minilm):

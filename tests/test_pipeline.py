@@ -7,6 +7,7 @@ import pytest
 
 from nli_check.errors import NLICheckError
 from nli_check.labels import LABELS
+from nli_check.models import DEFAULT_EMBEDDER
 from nli_check.pipeline import check, classify_pairs, load_documents
 from nli_check.text import denial_text, segment
 from nli_check.types import CheckResult, Document, Finding
@@ -52,7 +53,7 @@ def test_related_sentences_are_paired_and_unrelated_are_not(tiny_model, embedder
     assert finding.view in {"sentence", "content"}
     for sentence, doc in ((finding.claim, DRAFT), (finding.evidence, SOURCE)):
         assert doc.text[sentence.start : sentence.end] == sentence.text
-    assert result.settings.embedding_model == "all-MiniLM-L6-v2"
+    assert result.settings.embedding_model == DEFAULT_EMBEDDER  # the shipped pairing model
     assert result.settings.device == "cpu"
 
 

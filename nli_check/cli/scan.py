@@ -7,7 +7,7 @@ import logging
 import click
 
 from nli_check.cli._common import MIN_SIMILARITY_HELP, show_progress, user_errors, validate_device
-from nli_check.labels import DEFAULT_THRESHOLD
+from nli_check.labels import SCAN_THRESHOLD
 from nli_check.models import DEFAULT_EMBEDDER
 from nli_check.pairing import MIN_SIMILARITY, SCAN_TOP_K
 
@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0),
-    default=DEFAULT_THRESHOLD,
+    default=SCAN_THRESHOLD,
     show_default=True,
     help="Minimum contradiction confidence of a reported conflict.",
 )

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nli_check.errors import NLICheckError
-from nli_check.labels import DEFAULT_THRESHOLD
+from nli_check.labels import SCAN_THRESHOLD
 from nli_check.scan.output import OUTPUT_FORMATS
 from nli_check.scan.reader import FieldMap
 from nli_check.scan.search import SearchSettings
@@ -31,7 +31,7 @@ class ScanConfig:
     fields: FieldMap = field(default_factory=FieldMap)
     search: SearchSettings = field(default_factory=SearchSettings)
     #: Report contradictions with at least this calibrated confidence.
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float = SCAN_THRESHOLD
     #: Read at most this many (good) records.
     limit: int | None = None
     strict: bool = False
