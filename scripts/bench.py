@@ -156,7 +156,7 @@ def main() -> int:
 
     from nli_check.devices import resolve_device
     from nli_check.embed import Embedder
-    from nli_check.models import default_model_path, minilm_path
+    from nli_check.models import DEFAULT_EMBEDDER, default_model_path, resolve_model_name
     from nli_check.nli import NLIModel, cpu_threads, default_mode, onnxruntime_available
 
     # 1. Model, device and data.
@@ -314,7 +314,9 @@ def main() -> int:
     # 6. Embedding throughput: nli-check's Embedder (each backend) against
     #    SentenceTransformer.encode defaults, alternating, on the sample's distinct sentences.
     sentences = list(dict.fromkeys(s for pair in pairs for s in pair))[:2000]
-    st = SentenceTransformer(str(minilm_path()), device=str(device), local_files_only=True)
+    # The default embedder's folder, its fp16 weights in fp32 as nli-check's Embedder runs them.
+    st = SentenceTransformer(resolve_model_name(DEFAULT_EMBEDDER), device=str(device), local_files_only=True,
+                             model_kwargs={"dtype": torch.float32})
     encoders = {"SentenceTransformer.encode": lambda: st.encode(sentences)}
     embed_backends = ["torch"] + (["onnx"] if not cuda and onnxruntime_available() else [])
     embedders = {b: Embedder(device=str(device), backend=b) for b in embed_backends}
