@@ -343,38 +343,7 @@ def main() -> int:
         "vs_sentence_transformers": embed_drift,
     }
 
-    # 7. Start-up: `nli-check --help` and a cold `nli-check check` on the demo, fresh processes.
-    startup = {}
-    if not args.skip_cli:
-        script = Path(sys.executable).parent / "nli-check"  # the installed entry point
-        exe = [str(script)] if script.exists() else [sys.executable, "-m", "nli_check"]
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-        model_args = ["--model", str(model_dir)] if args.model else []
-        startup["help_seconds"] = statistics.median(process_seconds([*exe, "--help"], 5, env))
-        runs = {
-            "default": [],
-            f"{recommended_mode['backend']} {recommended_mode['quantize']}": [
-                "--backend",
-                recommended_mode["backend"],
-                "--quantize",
-                recommended_mode["quantize"],
-            ],
-            "torch none": ["--backend", "torch", "--quantize", "none"],
-        }
-        for extra in runs.values():  # once untimed, so an ONNX export is cached before timing
-            subprocess.run(
-                [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-            )
-        for label, extra in runs.items():
-            argv = [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra]
-            startup[f"check_demo_seconds ({label})"] = statistics.median(
-                process_seconds(argv, args.cold_runs, env)
-            )
-
-    # 8. Report.
+    # 7. Report: written now, and again once the start-up timings are in.
     auto_backend, auto_quantize = default_mode(device)
     report = {
         "command": " ".join(["python", "scripts/bench.py", *sys.argv[1:]]),
@@ -408,8 +377,43 @@ def main() -> int:
         "token_budgets": budgets,
         "int8_batch_dependence": batch_dependence,
         "embedding": embed,
-        "startup": startup,
+        "startup": None,  # filled in below; a run cut short during start-up timings keeps the rest
     }
+    _write(args.output, report)
+
+    # 8. Start-up: `nli-check --help` and a cold `nli-check check` on the demo, fresh processes.
+    startup = {}
+    if not args.skip_cli:
+        script = Path(sys.executable).parent / "nli-check"  # the installed entry point
+        exe = [str(script)] if script.exists() else [sys.executable, "-m", "nli_check"]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        model_args = ["--model", str(model_dir)] if args.model else []
+        startup["help_seconds"] = statistics.median(process_seconds([*exe, "--help"], 5, env))
+        runs = {
+            "default": [],
+            f"{recommended_mode['backend']} {recommended_mode['quantize']}": [
+                "--backend",
+                recommended_mode["backend"],
+                "--quantize",
+                recommended_mode["quantize"],
+            ],
+            "torch none": ["--backend", "torch", "--quantize", "none"],
+        }
+        for extra in runs.values():  # once untimed, so an ONNX export is cached before timing
+            subprocess.run(
+                [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+            )
+        for label, extra in runs.items():
+            argv = [*exe, "-q", "check", *DEMO, "--device", str(device), *model_args, *extra]
+            startup[f"check_demo_seconds ({label})"] = statistics.median(
+                process_seconds(argv, args.cold_runs, env)
+            )
+
+    report["startup"] = startup
+    _write(args.output, report)
     rows = [
         [
             name,
@@ -462,10 +466,18 @@ def main() -> int:
         f"fastest within 0.5 accuracy points of fp32: {recommended}"
     )
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         logger.info("Wrote %s", args.output)
     return 0
+
+
+def _write(path: Path | None, report: dict) -> None:
+    """Write the report as it stands (atomically), so a run stopped part-way keeps what it measured."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _version(module: str) -> str | None:
