@@ -232,7 +232,7 @@ def _refuse_non_embedder(folder: Path, source: str) -> None:
             what = "it has no modules.json, so it is not a sentence-transformers model"
     raise NLICheckError(
         f"--embedder {source}: {what}; give a sentence-transformers directory, "
-        "or leave --embedder out for the default (all-MiniLM-L6-v2 is the stock one)"
+        f"or leave --embedder out for the default ({DEFAULT_EMBEDDER}; all-MiniLM-L6-v2 is the stock one)"
     )
 
 

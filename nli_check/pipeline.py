@@ -154,9 +154,9 @@ FACT_MIN_SIMILARITY = 0.7
 #: lower: the share of such findings that were real on the findings benchmark's dev cases.
 FACT_CONFIDENCE = 0.75
 #: The model's contradictions between sentences less similar than this are neutral, unless one
-#: denies what the other asserts (embedders put a denial far from its assertion: "Moscow said it
-#: was withdrawing" and "Wallace saw no evidence of withdrawal" are 0.36 apart). On the findings
-#: benchmark's dev cases, other pairs this unlike share a subject but rarely an assertion.
+#: denies what the other asserts: then the floor is :data:`DISPUTE_MIN_SIMILARITY`, as embedders
+#: put a denial far from its assertion. On the findings benchmark's dev cases, other pairs this
+#: unlike share a subject but rarely an assertion.
 CONTRADICTION_MIN_SIMILARITY = 0.4
 #: A dispute still needs this much in common: "the alliance saw no signs of de-escalation" denies
 #: the withdrawal that "markets rose on news of the withdrawal" mentions, but says nothing of the

@@ -472,12 +472,10 @@ def main() -> int:
 
 def _write(path: Path | None, report: dict) -> None:
     """Write the report as it stands (atomically), so a run stopped part-way keeps what it measured."""
-    if path is None:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from nli_check.cli._common import write_atomic
+
+    if path is not None:
+        write_atomic(path, json.dumps(report, indent=2) + "\n")
 
 
 def _version(module: str) -> str | None:

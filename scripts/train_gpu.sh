@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the round-2 recipe on the whole data pool on one CUDA GPU (bf16 autocast), within about
-# nine minutes, then calibrate and evaluate the result on the CPU.
+# nine minutes, then calibrate and evaluate the result (on the CPU unless EVAL_DEVICE says otherwise).
 #
 #   scripts/train_gpu.sh [OUTPUT_DIR] [more `nli-check train` options...]
 #
@@ -9,8 +9,8 @@
 #      the leg counts from the start, data preparation included, and ends with a dev evaluation),
 #      the best model saved fp16 in safetensors shards of at most SHARD (default 16MiB; a single
 #      tensor larger than that, such as the 30,522 x 384 word-embedding matrix, fills a shard alone).
-#   2. nli-check calibrate on the CPU: temperature from the recipe's [[calibration]] sets.
-#   3. nli-check eval on the CPU: the recipe's dev sets in full -> OUTPUT_DIR/dev_metrics.json.
+#   2. nli-check calibrate on EVAL_DEVICE: temperature from the recipe's [[calibration]] sets.
+#   3. nli-check eval on EVAL_DEVICE: the recipe's dev sets in full -> OUTPUT_DIR/dev_metrics.json.
 # An unfinished run (time limit) keeps its checkpoint: rerun with --resume to continue it.
 #
 # Settings (environment): CONFIG, DATA_DIR, DEVICE (cuda), MINUTES (8), SHARD (16MiB),
