@@ -10,6 +10,10 @@ CONTRADICTION = "contradiction"
 ENTAILMENT = "entailment"
 NEUTRAL = "neutral"
 NOT_ENTAILMENT = "not_entailment"
+#: A training label only: "anything but contradiction", for pairs known not to contradict whose
+#: entailment or neutrality is unknown (the pairs of a findings case, :mod:`nli_check.cases`).
+#: Training scores it by the probability the model gives to the labels other than contradiction.
+NOT_CONTRADICTION = "not-contradiction"
 
 #: The confidence a finding needs to be reported by ``check`` and ``scan``: chosen on the dev half
 #: of the findings benchmark (data/cases), precision first: with the default pairing embedder,

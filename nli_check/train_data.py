@@ -25,7 +25,7 @@ import numpy as np
 
 from nli_check.data import LabelledPairs, limit_pairs, pair_key, read_pairs, split_pairs
 from nli_check.errors import NLICheckError
-from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
+from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, NOT_CONTRADICTION
 
 if TYPE_CHECKING:
     from nli_check.training import DataSpec, TrainConfig
@@ -68,6 +68,8 @@ def read_spec(config: TrainConfig, spec: DataSpec, part: str) -> LabelledPairs:
     and held-out dispute frames are used for all but ``train``."""
     from nli_check import augment
 
+    if spec.kind == "cases":
+        return _case_pairs(config, spec)
     path = config.resolve_path(spec.path)
     data = read_pairs(
         path,
@@ -89,6 +91,17 @@ def read_spec(config: TrainConfig, spec: DataSpec, part: str) -> LabelledPairs:
         pairs = augment.topic_neutrals(list(zip(data.premises, data.hypotheses)), int(spec.size), seed=config.seed)
         return _built(pairs, spec.name or f"topic-neutrals:{data.name}", data)
     return limit_pairs(data, spec.limit)
+
+
+def _case_pairs(config: TrainConfig, spec: DataSpec) -> LabelledPairs:
+    from nli_check import cases
+
+    folder = config.spec_path(spec)
+    loaded = cases.load_cases(folder)
+    pairs = cases.case_pairs(loaded, negatives=int(spec.negatives))
+    data = LabelledPairs([], [], [], name=spec.name or f"cases:{folder.name}", path=str(folder),
+                         sha256=cases.folder_sha256(folder), rows_read=len(loaded))
+    return limit_pairs(_built(pairs, data.name, data), spec.limit)
 
 
 def _built(pairs, name: str, data: LabelledPairs) -> LabelledPairs:
@@ -223,7 +236,8 @@ def _windowed(items: list[tuple[str, str, str]], tokenizer, max_length: int, cou
             parts = windows_from_offsets(premise, hypothesis, offsets[0][index], offsets[1][index], room)
             target = _words(hypothesis)
             ranked = sorted(parts, key=lambda window: -len(_words(window[0]) & target))
-            keep = ranked[:MAX_NEUTRAL_WINDOWS] if label == NEUTRAL else ranked[:1]
+            # No window of a pair that does not contradict can contradict.
+            keep = ranked[:MAX_NEUTRAL_WINDOWS] if label in (NEUTRAL, NOT_CONTRADICTION) else ranked[:1]
             counts["pairs"] += 1
             counts["windows"] += len(keep)
             counts["dropped_windows"] += len(parts) - len(keep)
@@ -307,11 +321,18 @@ def prepared_key(config: TrainConfig) -> str:
     # A field left at its default is left out, so that data prepared before it existed is reused.
     optional = ("event_pairs", "opposite_pairs")
     data = {name: getattr(config, name) for name in fields if name not in optional or getattr(config, name)}
+    from nli_check.cases import folder_sha256
+
     files = []
     for spec in [*config.train, *config.dev, *config.calibration]:
-        path = config.resolve_path(spec.path)
-        files.append([path.name, file_sha256(path) if path.exists() else None])
-    text = json.dumps([data, files], default=lambda o: getattr(o, "__dict__", str(o)), sort_keys=True)
+        path = config.spec_path(spec)
+        digest = (folder_sha256(path) if path.is_dir() and spec.kind == "cases"
+                  else file_sha256(path) if path.exists() else None)
+        files.append([path.name, digest])
+    def plain(o):
+        return o.as_dict() if hasattr(o, "as_dict") else getattr(o, "__dict__", str(o))
+
+    text = json.dumps([data, files], default=plain, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

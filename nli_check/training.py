@@ -33,7 +33,15 @@ import numpy as np
 
 from nli_check.data import LabelledPairs
 from nli_check.errors import NLICheckError
-from nli_check.labels import CONTRADICTION, ENTAILMENT, LABELS, NEUTRAL, NOT_ENTAILMENT, map_model_labels
+from nli_check.labels import (
+    CONTRADICTION,
+    ENTAILMENT,
+    LABELS,
+    NEUTRAL,
+    NOT_CONTRADICTION,
+    NOT_ENTAILMENT,
+    map_model_labels,
+)
 from nli_check.pause import pause_point
 from nli_check.train_data import (
     PreparedData,
@@ -55,7 +63,7 @@ PREPARED_DIR = "prepared-data"
 #: Fields a resumed run may change: they decide when things are saved or where it runs, not what is learnt.
 RESUME_FREE_FIELDS = frozenset({"checkpoint_every", "checkpoint_minutes", "device", "eval_every",
                                 "early_stopping_patience", "baseline_model", "max_shard_size"})
-DATA_KINDS = ("file", "disputes", "topic_neutrals")
+DATA_KINDS = ("file", "disputes", "topic_neutrals", "cases")
 
 
 @dataclass
@@ -67,6 +75,9 @@ class DataSpec:
     without overlap. ``kind="disputes"`` builds ``size`` dispute-frame pairs from the file's
     sentences instead of reading its labels; ``kind="topic_neutrals"`` builds up to ``size``
     neutral pairs of a claim against another claim's on-topic evidence (see :mod:`nli_check.augment`).
+    ``kind="cases"`` reads a folder of findings cases (``data/cases/<split>``; a relative path is
+    taken from the working directory) and trains on their pairs (:func:`nli_check.cases.case_pairs`),
+    with ``negatives`` on-topic source sentences per draft sentence.
     ``weight`` is the sampling weight: per epoch the entry contributes ``weight`` times its pairs.
     """
 
@@ -81,6 +92,7 @@ class DataSpec:
     label_col: str | None = None
     label_map: str | None = None
     weight: float = 1.0
+    negatives: int = 4
 
     def __post_init__(self) -> None:
         if self.kind not in DATA_KINDS:
@@ -91,7 +103,9 @@ class DataSpec:
             raise NLICheckError(f"holdout must be in [0, 1), got {self.holdout} for {self.path}")
         if self.limit is not None and int(self.limit) < 1:
             raise NLICheckError(f"limit must be at least 1, got {self.limit} for {self.path}")
-        if self.kind != "file" and not self.size:
+        if int(self.negatives) < 0:
+            raise NLICheckError(f"negatives must be at least 0, got {self.negatives} for {self.path}")
+        if self.kind not in ("file", "cases") and not self.size:
             raise NLICheckError(f"a {self.kind} entry needs size = N (number of pairs) for {self.path}")
 
     @classmethod
@@ -106,6 +120,14 @@ class DataSpec:
                 raise NLICheckError(f"unknown data option(s) {sorted(unknown)} in {value}")
             return cls(**value)
         raise NLICheckError(f"a data entry must be a path or a table, got {value!r}")
+
+    def as_dict(self) -> dict:
+        """The entry's fields; ``negatives`` only for a cases entry, so that records and resumed runs
+        of other entries read as they did before the field existed."""
+        data = dataclasses.asdict(self)
+        if self.kind != "cases":
+            data.pop("negatives")
+        return data
 
     @property
     def display_name(self) -> str:
@@ -226,7 +248,10 @@ class TrainConfig(Recipe):
         return cls.from_dict(data)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        for part in ("train", "dev", "calibration"):
+            data[part] = [spec.as_dict() for spec in getattr(self, part)]
+        return data
 
     def snapshot(self) -> dict:
         """The config as JSON values, without the fields a resumed run may change."""
@@ -238,6 +263,10 @@ class TrainConfig(Recipe):
         if candidate.is_absolute() or self.data_dir is None:
             return candidate
         return Path(self.data_dir).expanduser() / candidate
+
+    def spec_path(self, spec: DataSpec) -> Path:
+        """Where a data entry is read from: a cases folder from the working directory, files from ``data_dir``."""
+        return Path(spec.path).expanduser() if spec.kind == "cases" else self.resolve_path(spec.path)
 
 
 def load_config_file(path: str | os.PathLike) -> dict:
@@ -378,8 +407,33 @@ def encode(tokenizer, data: PreparedData, label_index: dict[str, int], max_lengt
         logger.warning("%d training pairs (%.1f%%) are longer than max_length=%d and were truncated for training",
                        truncated, 100 * truncated / max(len(lengths), 1), max_length)
     return Encoded(enc["input_ids"], enc.get("token_type_ids"), lengths,
-                   np.array([label_index[x] for x in data.labels], dtype=np.int64),
+                   np.array([label_target(x, label_index) for x in data.labels], dtype=np.int64),
                    np.asarray(data.source_ids, dtype=np.int64), truncated)
+
+
+#: The target id of a ``not-contradiction`` pair (:data:`nli_check.labels.NOT_CONTRADICTION`).
+NOT_CONTRADICTION_TARGET = -1
+
+
+def label_target(label: str, label_index: dict[str, int]) -> int:
+    return NOT_CONTRADICTION_TARGET if label == NOT_CONTRADICTION else label_index[label]
+
+
+def nli_loss(logits, targets, contradiction_index: int):
+    """Mean loss of a batch: cross-entropy for pairs with a label, and ``-log(1 - p(contradiction))``
+    for ``not-contradiction`` pairs (:data:`NOT_CONTRADICTION_TARGET`), which leaves the model free
+    to call them entailment or neutral."""
+    import torch
+
+    log_probs = torch.log_softmax(logits.float(), dim=-1)
+    known = targets >= 0
+    losses = torch.zeros_like(log_probs[:, 0])
+    if bool(known.any()):
+        losses[known] = -log_probs[known].gather(1, targets[known].unsqueeze(1)).squeeze(1)
+    if not bool(known.all()):
+        p_contradiction = log_probs[~known, contradiction_index].exp()
+        losses[~known] = -torch.log1p(-p_contradiction.clamp(max=1 - 1e-6))
+    return losses.mean()
 
 
 def plan_epochs(encoded: Encoded, weights: list[float], config: TrainConfig) -> list[list[np.ndarray]]:
@@ -421,14 +475,15 @@ def make_batch(encoded: Encoded, idx: np.ndarray, pad_id: int, device) -> tuple[
     return inputs, torch.as_tensor(encoded.targets[idx]).to(device)
 
 
-def train_step(model, optimizer, scheduler, inputs: dict, labels, max_grad_norm: float) -> float:
-    """One optimiser step on one batch; returns the batch's mean loss."""
+def train_step(model, optimizer, scheduler, inputs: dict, labels, max_grad_norm: float,
+               contradiction_index: int) -> float:
+    """One optimiser step on one batch; returns the batch's mean loss (:func:`nli_loss`)."""
     import torch
 
     device = labels.device
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
         logits = model(**inputs).logits
-    loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+    loss = nli_loss(logits, labels, contradiction_index)
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_grad_norm)
     optimizer.step()
@@ -658,7 +713,7 @@ class TrainingRun:
         cached = load_prepared(cache, key)
         if cached:
             return cached
-        data = prepare_data(config, set(self.label_index), self.tokenizer)
+        data = prepare_data(config, set(self.label_index) | {NOT_CONTRADICTION}, self.tokenizer)
         if not data.labels:
             raise NLICheckError("no training pairs left after filtering: check the data and labels")
         encoded = encode(self.tokenizer, data, self.label_index, config.max_length,
@@ -713,7 +768,8 @@ class TrainingRun:
             idx = batches[position]
             began = time.perf_counter()
             inputs, labels = make_batch(self.encoded, idx, pad_id, self.device)
-            loss = train_step(self.model, self.optimizer, self.scheduler, inputs, labels, self.config.max_grad_norm)
+            loss = train_step(self.model, self.optimizer, self.scheduler, inputs, labels, self.config.max_grad_norm,
+                              self.label_index[CONTRADICTION])
             width = int(inputs["input_ids"].shape[1])
             self.speed.add(width, len(idx), int(self.encoded.lengths[idx].sum()), time.perf_counter() - began)
             self.state.global_step += 1

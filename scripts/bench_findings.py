@@ -30,8 +30,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parent.parent
 CONTRADICTION_TAGS = ("dispute", "numbers", "dates", "opposites", "negation")
 LOOKALIKE_TAGS = ("different-event", "paraphrase-numbers", "paraphrase", "hedge", "agreeing-speakers")
@@ -45,11 +43,13 @@ def _norm(text: str) -> str:
 
 
 def load_cases(split: str) -> list[dict]:
-    folder = REPO / "data" / "cases" / split
-    cases = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.yaml"))]
-    if not cases:
-        raise SystemExit(f"no cases in {folder}")
-    return cases
+    from nli_check.cases import load_cases as load
+    from nli_check.errors import NLICheckError
+
+    try:
+        return load(REPO / "data" / "cases" / split)
+    except NLICheckError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _matches(gold_text: str, sentence: str) -> bool:

@@ -14,8 +14,19 @@ LOOKALIKE_TAGS = {"different-event", "paraphrase-numbers", "paraphrase", "hedge"
 
 def test_both_halves_have_cases():
     splits = {path.parent.name for path in CASES}
-    assert splits == {"dev", "test"}
-    assert len(CASES) >= 60
+    assert splits == {"dev", "test", "train"}
+    assert len([path for path in CASES if path.parent.name != "train"]) >= 60
+
+
+def test_no_training_sentence_is_in_the_benchmark():
+    """The training cases (for the NLI model) share no draft or source sentence with dev or test."""
+    lines = {}
+    for path in CASES:
+        case = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts = [case["draft"], *case["sources"].values()]
+        found = {line.strip().lower() for text in texts for line in text.splitlines() if line.strip()}
+        lines.setdefault(path.parent.name == "train", set()).update(found)
+    assert not lines[True] & lines[False]
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
