@@ -99,7 +99,9 @@ def _case_pairs(config: TrainConfig, spec: DataSpec) -> LabelledPairs:
     folder = config.spec_path(spec)
     loaded = cases.load_cases(folder)
     pairs = cases.case_pairs(loaded, negatives=int(spec.negatives))
-    data = LabelledPairs([], [], [], name=spec.name or f"cases:{folder.name}", path=str(folder),
+    if spec.select != "all":
+        pairs = [p for p in pairs if (p.label == CONTRADICTION) == (spec.select == "contradictions")]
+    data = LabelledPairs([], [], [], name=spec.name or f"cases:{folder.name}:{spec.select}", path=str(folder),
                          sha256=cases.folder_sha256(folder), rows_read=len(loaded))
     return limit_pairs(_built(pairs, data.name, data), spec.limit)
 

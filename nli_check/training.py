@@ -64,6 +64,7 @@ PREPARED_DIR = "prepared-data"
 RESUME_FREE_FIELDS = frozenset({"checkpoint_every", "checkpoint_minutes", "device", "eval_every",
                                 "early_stopping_patience", "baseline_model", "max_shard_size"})
 DATA_KINDS = ("file", "disputes", "topic_neutrals", "cases")
+CASE_SELECTIONS = ("all", "contradictions", "others")
 
 
 @dataclass
@@ -77,7 +78,9 @@ class DataSpec:
     neutral pairs of a claim against another claim's on-topic evidence (see :mod:`nli_check.augment`).
     ``kind="cases"`` reads a folder of findings cases (``data/cases/<split>``; a relative path is
     taken from the working directory) and trains on their pairs (:func:`nli_check.cases.case_pairs`),
-    with ``negatives`` on-topic source sentences per draft sentence.
+    with ``negatives`` on-topic source sentences per draft sentence; ``select`` keeps ``all`` of them,
+    only the gold ``contradictions``, or the ``others``, so that two entries on one folder can weigh
+    the few contradictions against the many pairs that are not.
     ``weight`` is the sampling weight: per epoch the entry contributes ``weight`` times its pairs.
     """
 
@@ -93,6 +96,7 @@ class DataSpec:
     label_map: str | None = None
     weight: float = 1.0
     negatives: int = 4
+    select: str = "all"
 
     def __post_init__(self) -> None:
         if self.kind not in DATA_KINDS:
@@ -103,6 +107,8 @@ class DataSpec:
             raise NLICheckError(f"holdout must be in [0, 1), got {self.holdout} for {self.path}")
         if self.limit is not None and int(self.limit) < 1:
             raise NLICheckError(f"limit must be at least 1, got {self.limit} for {self.path}")
+        if self.select not in CASE_SELECTIONS:
+            raise NLICheckError(f"select must be one of {', '.join(CASE_SELECTIONS)}, got {self.select!r}")
         if int(self.negatives) < 0:
             raise NLICheckError(f"negatives must be at least 0, got {self.negatives} for {self.path}")
         if self.kind not in ("file", "cases") and not self.size:
@@ -122,11 +128,12 @@ class DataSpec:
         raise NLICheckError(f"a data entry must be a path or a table, got {value!r}")
 
     def as_dict(self) -> dict:
-        """The entry's fields; ``negatives`` only for a cases entry, so that records and resumed runs
-        of other entries read as they did before the field existed."""
+        """The entry's fields; ``negatives`` and ``select`` only for a cases entry, so that records and
+        resumed runs of other entries read as they did before those fields existed."""
         data = dataclasses.asdict(self)
         if self.kind != "cases":
             data.pop("negatives")
+            data.pop("select")
         return data
 
     @property

@@ -184,6 +184,14 @@ def scan_bench(workdir: Path, sentences: int, seed: int, extra: list[str]) -> di
     }
 
 
+def _shown(name: str) -> str:
+    """A model's name as the report shows it: relative to the repository when it lies inside it."""
+    try:
+        return str(Path(name).resolve().relative_to(REPO))
+    except ValueError:
+        return name
+
+
 def _find(tree, key: str):
     """The first value under ``key`` anywhere in a nested JSON object."""
     if isinstance(tree, dict):
@@ -251,7 +259,7 @@ def main() -> int:
         "split": args.split,
         "cases": len(cases),
         "settings": {**{k: v for k, v in defaults.items() if k in ("top_k", "lexical_k", "min_similarity")}, **settings,
-                     "threshold": threshold, "model": model.name, "embedder": embedder.name},
+                     "threshold": threshold, "model": _shown(model.name), "embedder": _shown(embedder.name)},
         "seconds": round(seconds, 1),
         **{k: v for k, v in result.items() if k not in ("false_reports", "missed")},
         "sweep": sweep,

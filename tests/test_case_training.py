@@ -105,3 +105,20 @@ def test_training_on_a_cases_folder(tmp_path, tiny_model_dir):
     assert saved["train"][0]["negatives"] == 3 and "negatives" not in saved["dev"][0]
     with pytest.raises(NLICheckError, match="negatives must be at least 0"):
         TrainConfig(train=[{"path": str(folder), "kind": "cases", "negatives": -1}])
+
+
+def test_two_entries_on_one_folder_split_contradictions_from_the_rest(tmp_path):
+    from nli_check.train_data import read_spec
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "x01-bridge.yaml").write_text(yaml.safe_dump(CASE, allow_unicode=True), encoding="utf-8")
+    entries = [{"path": str(folder), "kind": "cases", "select": select, "negatives": 2}
+               for select in ("all", "contradictions", "others")]
+    config = TrainConfig(train=entries)
+    every, contradictions, others = (read_spec(config, spec, "train") for spec in config.train)
+    assert set(contradictions.labels) == {CONTRADICTION} and set(others.labels) == {NOT_CONTRADICTION}
+    assert sorted(contradictions.pairs() + others.pairs()) == sorted(every.pairs())
+    assert len(contradictions) == 2 and contradictions.name.endswith(":contradictions")
+    with pytest.raises(NLICheckError, match="select must be one of all, contradictions, others"):
+        TrainConfig(train=[{"path": str(folder), "kind": "cases", "select": "some"}])

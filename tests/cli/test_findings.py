@@ -27,10 +27,8 @@ CONTRADICTIONS = {
                  "The minister did not attend the summit in Brenford.", None),
     "dispute": ("The water company said the tap water was safe to drink.",
                 "Health officials said they had seen no evidence that the tap water was safe to drink.", None),
-    "opposites": pytest.param(
-        "The Tarrant bridge reopened to traffic on Monday.", "The Tarrant bridge remains closed to all vehicles.",
-        None, marks=pytest.mark.xfail(strict=True, reason="the shipped model calls opposites with little word "
-                                                         "overlap neutral; see the findings benchmark")),
+    "opposites": ("The Tarrant bridge reopened to traffic on Monday.",
+                  "The Tarrant bridge remains closed to all vehicles.", None),
 }
 LOOKALIKES = {
     "different-event": ("The council in Ashby approved 240 new homes on Tuesday.",
