@@ -97,10 +97,10 @@ def case_pairs(cases: list[dict], negatives: int = 4) -> list[CasePair]:
         for g in gold:
             if g["label"] != CONTRADICTION:
                 add(g["claim"].strip(), g["evidence"].strip(), NOT_CONTRADICTION)
-        evidence_lines = [line for text in case["sources"].values() for line in _lines(text)]
+        evidence_words = {line: _words(line) for text in case["sources"].values() for line in _lines(text)}
         for claim in _lines(case["draft"]):
             words = _words(claim)
-            ranked = sorted(evidence_lines, key=lambda line: (-len(words & _words(line)), line))
+            ranked = sorted(evidence_words, key=lambda line: (-len(words & evidence_words[line]), line))
             chosen = [line for line in ranked if (claim, line) not in contradictions][:negatives]
             for line in chosen:
                 add(claim, line, NOT_CONTRADICTION)

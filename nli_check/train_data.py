@@ -315,6 +315,7 @@ def prepared_key(config: TrainConfig) -> str:
     import hashlib
     import json
 
+    from nli_check.cases import folder_sha256
     from nli_check.data import file_sha256
 
     fields = ("base_model", "train", "dev", "calibration", "max_length", "long_pairs", "seed",
@@ -323,14 +324,13 @@ def prepared_key(config: TrainConfig) -> str:
     # A field left at its default is left out, so that data prepared before it existed is reused.
     optional = ("event_pairs", "opposite_pairs")
     data = {name: getattr(config, name) for name in fields if name not in optional or getattr(config, name)}
-    from nli_check.cases import folder_sha256
-
     files = []
     for spec in [*config.train, *config.dev, *config.calibration]:
         path = config.spec_path(spec)
         digest = (folder_sha256(path) if path.is_dir() and spec.kind == "cases"
                   else file_sha256(path) if path.exists() else None)
         files.append([path.name, digest])
+
     def plain(o):
         return o.as_dict() if hasattr(o, "as_dict") else getattr(o, "__dict__", str(o))
 

@@ -223,6 +223,7 @@ class TrainConfig(Recipe):
         self.train = [DataSpec.parse(v) for v in self.train]
         self.dev = [DataSpec.parse(v) for v in self.dev]
         self.calibration = [DataSpec.parse(v) for v in self.calibration]
+        held_out_cases = [spec.path for spec in (*self.dev, *self.calibration) if spec.kind == "cases"]
         checks = [
             (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
             (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
@@ -241,6 +242,8 @@ class TrainConfig(Recipe):
              f"long_pairs must be 'window' or 'truncate', got {self.long_pairs!r}"),
             (self.checkpoint_minutes > 0, f"checkpoint_minutes must be positive, got {self.checkpoint_minutes}"),
             (self.freeze_layers >= 0, f"freeze_layers must be >= 0, got {self.freeze_layers}"),
+            (not held_out_cases, f"a cases entry ({', '.join(held_out_cases)}) trains only: move it to [[train]], "
+                                 "and score cases with scripts/bench_findings.py"),
             (self.max_shard_size is None or shard_size_bytes(self.max_shard_size) is not None,
              f"max_shard_size must be a size such as 16MiB, 200KB or a number of bytes, got {self.max_shard_size!r}"),
         ]
@@ -433,14 +436,9 @@ def nli_loss(logits, targets, contradiction_index: int):
     import torch
 
     log_probs = torch.log_softmax(logits.float(), dim=-1)
-    known = targets >= 0
-    losses = torch.zeros_like(log_probs[:, 0])
-    if bool(known.any()):
-        losses[known] = -log_probs[known].gather(1, targets[known].unsqueeze(1)).squeeze(1)
-    if not bool(known.all()):
-        p_contradiction = log_probs[~known, contradiction_index].exp()
-        losses[~known] = -torch.log1p(-p_contradiction.clamp(max=1 - 1e-6))
-    return losses.mean()
+    labelled = -log_probs.gather(1, targets.clamp(min=0).unsqueeze(1)).squeeze(1)
+    p_contradiction = log_probs[:, contradiction_index].exp().clamp(max=1 - 1e-6)
+    return torch.where(targets >= 0, labelled, -torch.log1p(-p_contradiction)).mean()
 
 
 def plan_epochs(encoded: Encoded, weights: list[float], config: TrainConfig) -> list[list[np.ndarray]]:

@@ -122,3 +122,5 @@ def test_two_entries_on_one_folder_split_contradictions_from_the_rest(tmp_path):
     assert len(contradictions) == 2 and contradictions.name.endswith(":contradictions")
     with pytest.raises(NLICheckError, match="select must be one of all, contradictions, others"):
         TrainConfig(train=[{"path": str(folder), "kind": "cases", "select": "some"}])
+    with pytest.raises(NLICheckError, match="trains only: move it to"):
+        TrainConfig(train=entries, dev=[{"path": str(folder), "kind": "cases"}])
