@@ -80,7 +80,7 @@ PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a fur
                           r"additional|so far|latest|remaining|still)\b", re.I)
 #: Words with which news copy brings in another event than the one it reports.
 OTHER_EVENT = re.compile(
-    r"\b(last year's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
+    r"\b(last year's|next year's|next season's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
     r"a year earlier|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
     r"a previous|the previous|previously|an earlier|earlier this year|the last time|last time|"
     r"the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
@@ -133,6 +133,8 @@ _RELATIVE = re.compile(r"\b(?:(?:last|this|next|previous|coming) (?:week|weekend
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]*[a-zA-Z]")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?\s?[ap]\.?m\b\.?", re.I)
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
+#: A magnitude (of an earthquake): "a magnitude 6.4 earthquake", "of magnitude 5.7".
+_MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[\s-]?$", re.I)
 _CHANGE_BEFORE = re.compile(r"\b(?:by|from|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
                             r"increased|"
                             r"decreased|up|down|rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
@@ -436,7 +438,9 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     if currency == "GBP/100":
         value, low, high, currency = value / 100, low / 100, high / 100, "GBP"
     measure = None if currency or pct else _measure(after)
-    if measure:
+    if not currency and not pct and _MAGNITUDE_BEFORE.search(before):
+        unit, word, noun = "magnitude", None, None
+    elif measure:
         dimension, size, used = measure
         value, low, high = value * size, low * size, high * size
         unit, word, noun = dimension, after[used - 1], None
