@@ -77,7 +77,7 @@ HEDGES = {
 PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
 #: Words that mark a figure as a part of a larger one ("in Stonebridge alone, 9,500").
 PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|extra|"
-                          r"additional|so far|latest|remaining|still)\b", re.I)
+                          r"additional|so far|latest|remaining|still|largest|biggest|smallest)\b", re.I)
 #: Words with which news copy brings in another event than the one it reports.
 OTHER_EVENT = re.compile(
     r"\b(last year's|next year's|next season's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
@@ -103,7 +103,7 @@ _NOT_NAMES = set(WEEKDAYS) | set(MONTHS) | {
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"thousand|million|billion|trillion|bn|mn|tn|m|k"
-_NUMBER = re.compile(rf"(?<![\w.,])(?P<cur>[£$€])?\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})\b)?(?![.,]?\d)",
+_NUMBER = re.compile(rf"(?<![\w.,/])(?P<cur>[£$€])?\s?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})\b)?(?![.,]?\d)",
                      re.I)
 _RANGE_TAIL = re.compile(rf"^\s?(?:-|–|to|and)\s?[£$€]?(?P<num>{_NUM})(?:\s?(?P<scale>{_SCALE})\b)?", re.I)
 _PCT_TAIL = re.compile(r"^\s?(?:%|per\s?cent\b|percent\b)", re.I)
@@ -113,10 +113,15 @@ _HEDGE_BEFORE = re.compile(r"\b(" + "|".join(sorted((re.escape(h) for h in HEDGE
 _FRACTION = re.compile(r"\b(" + "|".join(sorted((re.escape(f) for f in FRACTIONS), key=len, reverse=True))
                        + r")\b(?!\s+(?:of\s+)?an?\s+(?:thousand|million|billion))(?:\s+of)?"
                        r"(?:\s+(?:the|its|their|all))?(?:\s+(?P<noun>[a-z]+))?", re.I)
+#: Counts news copy gives only roughly: "hundreds of knives" is 200 to 999 of them.
+VAGUE = {"dozens": (24, 120), "scores": (40, 200), "hundreds": (200, 999), "thousands": (2e3, 9999),
+         "tens of thousands": (2e4, 99999), "hundreds of thousands": (2e5, 999999), "millions": (2e6, 9999999)}
+_VAGUE = re.compile(r"\b(?P<v>tens of thousands|hundreds of thousands|dozens|scores|hundreds|thousands|millions)"
+                    r"\s+of\b(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
 _ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
-                 r"article|clause|version|model|junction|exit|bus|train|line)\s+(?P<n>\d+[a-z]?)\b", re.I)
+                 r"article|clause|version|model|junction|exit|bus|train|line|reactor|unit|terminal|runway|pier|berth|lane)\s+(?P<n>\d+[a-z]?)\b", re.I)
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")(?:'s)?\b", re.I)
 _MONTH_NAMES = "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 _DATE = re.compile(
@@ -135,7 +140,10 @@ _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
 #: A magnitude (of an earthquake): "a magnitude 6.4 earthquake", "of magnitude 5.7".
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[\s-]?$", re.I)
-_CHANGE_BEFORE = re.compile(r"\b(?:by|from|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
+#: A level the figure is compared with, not the one stated: "up from £255", "instead of half".
+_OTHER_LEVEL_BEFORE = re.compile(r"\b(?:from|instead of|rather than|compared with|compared to)\s*"
+                                 r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
+_CHANGE_BEFORE = re.compile(r"\b(?:by|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
                             r"increased|"
                             r"decreased|up|down|rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
                             r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
@@ -336,7 +344,14 @@ def quantities(text: str) -> list[Quantity]:
     for match in _FRACTION.finditer(text):
         pct = FRACTIONS[match.group(1).lower()]
         noun = _noun([match.group("noun")])[1] if match.group("noun") else None
-        found.append(Quantity(pct, pct - 2.5, pct + 2.5, "%", noun, match.group(0).strip()))
+        unit = "% before" if _OTHER_LEVEL_BEFORE.search(text[max(0, match.start() - 24):match.start()]) else "%"
+        found.append(Quantity(pct, pct - 2.5, pct + 2.5, unit, noun, match.group(0).strip()))
+    for match in _VAGUE.finditer(text):
+        low, high = VAGUE[match.group("v").lower()]
+        word, noun = _noun(match.group("after").split())
+        surface = match.group(0)[:match.group(0).index(word) + len(word)] if word else match.group("v") + " of"
+        found.append(Quantity((low + high) / 2, low, high, "count", noun, surface.strip()))
+    text = _VAGUE.sub(_blank, text)
     converted = _words_to_digits(text)
     original = _Surfaces(text, converted)
     for pattern in (_CLOCK, _SCORE, _DATE, _ID):
@@ -402,8 +417,9 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     scale = SCALES.get(scale_word, 1.0)
     top = None
     before = text[max(0, match.start() - 24):match.start()]
+    other_level = _OTHER_LEVEL_BEFORE.search(before)
     change = _CHANGE_BEFORE.search(before)  # "up by £1.50 to £21.50": a change, then a level
-    tail = None if change else _RANGE_TAIL.match(text[end:])
+    tail = None if change or other_level else _RANGE_TAIL.match(text[end:])
     if tail and _number(tail.group("num")) is not None:
         top = (tail.group("num"), SCALES.get((tail.group("scale") or scale_word).lower(), 1.0))
         end += tail.end()
@@ -432,12 +448,13 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     if hedge:
         lo_f, hi_f = HEDGES[hedge.group(1).lower()]
         low, high = min(low, value * lo_f), max(high, value * hi_f)
-    period = _per(after) if currency else None
+    measure = None if currency or pct else _measure(after)
+    # A rate: "£1.65 a week", "260 lorry loads a day", as a yearly figure.
+    period = _per(after) if currency or not (pct or measure) else None
     if period:
         value, low, high = value * PER[period], low * PER[period], high * PER[period]
     if currency == "GBP/100":
         value, low, high, currency = value / 100, low / 100, high / 100, "GBP"
-    measure = None if currency or pct else _measure(after)
     if not currency and not pct and _MAGNITUDE_BEFORE.search(before):
         unit, word, noun = "magnitude", None, None
     elif measure:
@@ -446,6 +463,7 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         unit, word, noun = dimension, after[used - 1], None
     else:
         unit = (f"{currency}/year" if period else currency) if currency else ("%" if pct else "count")
+        unit += "/year" if period and not currency else ""
         word, noun = (None, None) if currency else _noun(after)
     start = match.start()
     if hedge:
@@ -456,6 +474,8 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     context = text[max(0, match.start() - 40):min(len(text), end + 25)]
     if change:
         unit += " change"  # a rise or fall compares with another rise or fall, not with a level
+    elif other_level:
+        unit += " before"  # "up from £255": what it was, not what it is
     return end, Quantity(value, low, high, unit, noun, surface, part=bool(PART_MARKERS.search(context)))
 
 
@@ -483,6 +503,17 @@ def _said_on(text: str, start: int) -> bool:
     return bool(_SAID_ON.search(text[max(0, start - 40):start]))
 
 
+#: A time given as a point of comparison, not as when the event happened: "the most since the third
+#: quarter of 2019", "18% fewer than in the same quarter of 2025".
+_REFERENCE_BEFORE = re.compile(r"\b(?:since|than|compared (?:with|to))(?:\s+(?:the|a|an|in|of|same|early|late|mid|"
+                               r"start|end|first|second|third|fourth|last|quarter|half|period|month|year|at))*\s*$",
+                               re.I)
+
+
+def _reference(text: str, start: int) -> bool:
+    return bool(_REFERENCE_BEFORE.search(text[max(0, start - 40):start]))
+
+
 def whens(text: str) -> list[When]:
     """Dates, weekdays, months, quarters, years and numbered occasions in ``text``, except the
     day something was said ("…, the company said on Thursday"); never raises."""
@@ -490,7 +521,7 @@ def whens(text: str) -> list[When]:
         return []
     found: list[When] = []
     for match in _DATE.finditer(text):
-        if _said_on(text, match.start()):
+        if _said_on(text, match.start()) or _reference(text, match.start()):
             continue
         day = match.group("d1") or match.group("d2")
         month_word = (match.group("m1") or match.group("m2")).lower()
@@ -514,16 +545,20 @@ def whens(text: str) -> list[When]:
         found.append(When("weekday", (match.group(1).lower(),), match.group(1)))
     dated_months = {w.value[1] for w in found if w.kind == "date"}
     for match in _MONTH.finditer(text):
-        if _said_on(text, match.start("m")):
+        if _said_on(text, match.start("m")) or _reference(text, match.start("m")):
             continue
         month = MONTHS.index(match.group("m").lower()) + 1
         if month not in dated_months:
             found.append(When("month", (month,), match.group("m")))
     for match in _QUARTER.finditer(text):
+        if _reference(text, match.start()):
+            continue
         q = (match.group("q") or match.group("q2")).lower()
         found.append(When("quarter", (QUARTERS[q],), match.group(0)))
     for match in _YEAR.finditer(_DATE.sub(lambda m: m.group(0) if not (m.group("y1") or m.group("y2"))
                                           else " " * len(m.group(0)), text)):
+        if _reference(text, match.start()):
+            continue
         found.append(When("year", (int(match.group("y")),), match.group("y")))
     for match in _ID.finditer(text):
         word = match.group("word").lower().rstrip(".")
@@ -596,7 +631,7 @@ def _same_measure(a: Quantity, b: Quantity) -> bool:
     """Money with money in one currency, percentages with percentages, counts of one noun."""
     if a.unit != b.unit:
         return False
-    if a.unit == "count":
+    if a.unit.startswith("count"):
         return a.noun is not None and a.noun == b.noun
     return a.noun is None or b.noun is None or a.noun == b.noun
 
@@ -611,11 +646,16 @@ def _weekday_of(date: When) -> str | None:
         return None
 
 
+def _months(whens: Iterable[When]) -> set[int]:
+    return {w.value[0] for w in whens if w.kind == "month"} | {w.value[1] for w in whens if w.kind == "date"}
+
+
 def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, When]]:
     """Pairs of dates that can't name the same day, month, quarter, year or occasion; none
     where the two sentences also share a date of that kind."""
     a = [w for w in a if w.kind != "relative"]
     b = [w for w in b if w.kind != "relative"]
+    months_a, months_b = _months(a), _months(b)
     shared = {(w.kind, w.value) for w in a} & {(w.kind, w.value) for w in b}
     out = []
     for x in a:
@@ -629,7 +669,10 @@ def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, Wh
                 out.append((x, y))
             elif kinds == {"date", "month"}:
                 date, month = (x, y) if x.kind == "date" else (y, x)
-                if date.value[1] != month.value[0]:
+                # "from 1 January, reviewed in June" / "reviewed in June": June is named on both sides
+                date_side, month_side = (months_a, months_b) if x.kind == "date" else (months_b, months_a)
+                if date.value[1] != month.value[0] and month.value[0] not in date_side \
+                        and date.value[1] not in month_side:
                     out.append((x, y))
             elif kinds == {"date", "weekday"}:
                 date, weekday = (x, y) if x.kind == "date" else (y, x)
