@@ -613,12 +613,29 @@ def names(text: str, known: frozenset[str] = frozenset()) -> frozenset[str]:
     return frozenset(out)
 
 
+#: A speaker who speaks for an organisation: "a spokesperson for Cuppa Co", "the chief executive of
+#: Harwell Brewery". What they say is about the organisation, so its name stays.
+_SPEAKS_FOR = re.compile(r"^(?:an?|the|its|their)?\s*(?:[\w’'-]+\s+){0,2}?(?:spokes(?:man|woman|person)|"
+                         r"representative|official|chief executive|managing director|director|chair(?:man|woman)?|"
+                         r"head|owner|boss|manager)s?\s+(?:for|of|at)\s+(?P<org>.+)$", re.I)
+
+
+def about(text: str, speaker: str | None) -> str:
+    """``text`` without its reported speaker's name ("Ben Wallace said ..."): who speaks is not
+    what the sentence is about. The organisation a spokesperson speaks for stays."""
+    if not speaker:
+        return text
+    match = _SPEAKS_FOR.match(speaker.split(",")[0].strip())
+    return text.replace(speaker, f" {match.group('org')} " if match else " ")
+
+
 def read(text: str, *, speaker: str | None = None, known: frozenset[str] = frozenset()) -> Facts:
     """The quantities, dates and names a sentence states. A reported speaker ("Ben Wallace
-    said ...") is who speaks, not what the sentence is about, so its names are left out."""
-    about = text.replace(speaker, " ") if speaker else text
+    said ...") is who speaks, not what the sentence is about, so its names are left out
+    (:func:`about`)."""
+    about_text = about(text, speaker)
     other = OTHER_EVENT.search(text) if len(text) <= MAX_CHARS else None
-    return Facts(tuple(quantities(text)), tuple(whens(text)), names(about, known),
+    return Facts(tuple(quantities(text)), tuple(whens(text)), names(about_text, known),
                  other.group(0) if other else None)
 
 

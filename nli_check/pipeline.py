@@ -313,8 +313,7 @@ class _Facts:
         if source not in self._context:
             names: set[str] = set()
             for sentence in self._by_source.get(source, ()):
-                text = sentence.text.replace(sentence.speaker, " ") if sentence.speaker else sentence.text
-                names |= self._facts.names(text, self.known)
+                names |= self._facts.names(self._facts.about(sentence.text, sentence.speaker), self.known)
             self._context[source] = frozenset(names)
         return self._context[source]
 

@@ -212,3 +212,23 @@ def test_names_the_other_side_s_documents_use_are_shared_ground():
     assert compare("The council in Ashby approved 240 homes.", "The council in Kelsey approved 75 homes.",
                    claim_context=frozenset({"ashby"}), evidence_context=frozenset({"kelse", "ashby"})).kind \
         == "different-event"
+
+
+@pytest.mark.parametrize(
+    ("speaker", "names"),
+    [
+        ("Ben Wallace", frozenset()),  # who speaks, not what it is about
+        ("A spokesperson for Cuppa Co", frozenset({"cuppa"})),  # speaks for the company it is about
+        ("The chief executive of Harwell Brewery, Ann Lee", frozenset({"harwe", "brewe"})),
+    ],
+)
+def test_a_speakers_name_is_left_out_unless_they_speak_for_an_organisation(speaker, names):
+    text = f"{speaker} said the chain was not planning any price increases."
+    assert read(text, speaker=speaker).names == names
+
+
+def test_a_spokesperson_for_another_company_speaks_of_another_event():
+    claim = "Coffee chain Beanstead will raise the price of its drinks by 20p from Monday."
+    evidence = "A spokesperson for Cuppa Co told the forum the chain was not planning any price increases."
+    result = compare(claim, evidence, read(claim), read(evidence, speaker="A spokesperson for Cuppa Co"))
+    assert result is not None and result.kind == "different-event"
