@@ -208,7 +208,7 @@ def test_dates_of_one_event_conflict_below_the_fact_floor_when_the_model_agrees(
 
     [founded] = segment(Document("draft.txt", "The company was founded in 2019 by two engineers."))
     [set_up] = segment(Document("profile.txt", "Since it was set up in 2016, Kitehawk has grown to 85 staff."))
-    [target] = segment(Document("draft.txt", "The council wants 300 new homes a year."))
+    [target] = segment(Document("draft.txt", "The council wants 300 new homes in the district."))
     [built] = segment(Document("report.txt", "Only 120 homes were built in the district."))
     similarity = FACT_MIN_SIMILARITY - 0.2
     says = [("2019", "2016", probs(0.6, 0.1)), ("2016", "2019", probs(0.6, 0.1)),
