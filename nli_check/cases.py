@@ -15,6 +15,7 @@ pipeline asks its questions, both directions of each pair:
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 from dataclasses import dataclass
@@ -35,22 +36,28 @@ class CasePair:
     label: str
 
 
-def case_files(folder: str | Path) -> list[Path]:
+def case_files(folder: str | Path, ids: str | None = None) -> list[Path]:
+    """The case files of ``folder``; with ``ids``, only those whose id (the file name without
+    .yaml) matches that pattern ("r[a-h]*")."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NLICheckError(f"no cases folder at {folder}: give a folder of case .yaml files (see data/cases)")
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise NLICheckError(f"no cases in {folder}: a cases folder holds one .yaml file per case")
+    if ids is not None:
+        files = [path for path in files if fnmatch.fnmatchcase(path.stem, ids)]
+        if not files:
+            raise NLICheckError(f"no case in {folder} has an id matching {ids!r}: check the pattern")
     return files
 
 
-def load_cases(folder: str | Path) -> list[dict]:
-    """Every case of ``folder``, as the dicts its YAML files hold."""
+def load_cases(folder: str | Path, ids: str | None = None) -> list[dict]:
+    """Every case of ``folder`` (those matching ``ids``, if given), as the dicts its YAML files hold."""
     import yaml
 
     cases = []
-    for path in case_files(folder):
+    for path in case_files(folder, ids):
         try:
             case = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -61,10 +68,10 @@ def load_cases(folder: str | Path) -> list[dict]:
     return cases
 
 
-def folder_sha256(folder: str | Path) -> str:
-    """One hash of every case file of ``folder`` (names and contents)."""
+def folder_sha256(folder: str | Path, ids: str | None = None) -> str:
+    """One hash of every case file of ``folder`` (those matching ``ids``, if given): names and contents."""
     digest = hashlib.sha256()
-    for path in case_files(folder):
+    for path in case_files(folder, ids):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

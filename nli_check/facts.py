@@ -80,7 +80,8 @@ PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a fur
                           r"additional|so far|latest|remaining|still|largest|biggest|smallest)\b", re.I)
 #: Words with which news copy brings in another event than the one it reports.
 OTHER_EVENT = re.compile(
-    r"\b(last year's|next year's|next season's|(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
+    r"\b(last year's|next year's|next season's|"
+    r"(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
     r"a year earlier|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
     r"a previous|the previous|previously|an earlier|earlier this year|the last time|last time|"
     r"the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
@@ -121,7 +122,8 @@ _VAGUE = re.compile(r"\b(?P<v>tens of thousands|hundreds of thousands|dozens|sco
 _ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
-                 r"article|clause|version|model|junction|exit|bus|train|line|reactor|unit|terminal|runway|pier|berth|lane)\s+(?P<n>\d+[a-z]?)\b", re.I)
+                 r"article|clause|version|model|junction|exit|bus|train|line|reactor|unit|terminal|runway|pier|berth|"
+                 r"lane)\s+(?P<n>\d+[a-z]?)\b", re.I)
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")(?:'s)?\b", re.I)
 _MONTH_NAMES = "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 _DATE = re.compile(

@@ -97,12 +97,12 @@ def _case_pairs(config: TrainConfig, spec: DataSpec) -> LabelledPairs:
     from nli_check import cases
 
     folder = config.spec_path(spec)
-    loaded = cases.load_cases(folder)
+    loaded = cases.load_cases(folder, spec.ids)
     pairs = cases.case_pairs(loaded, negatives=int(spec.negatives))
     if spec.select != "all":
         pairs = [p for p in pairs if (p.label == CONTRADICTION) == (spec.select == "contradictions")]
     data = LabelledPairs([], [], [], name=spec.name or f"cases:{folder.name}:{spec.select}", path=str(folder),
-                         sha256=cases.folder_sha256(folder), rows_read=len(loaded))
+                         sha256=cases.folder_sha256(folder, spec.ids), rows_read=len(loaded))
     return limit_pairs(_built(pairs, data.name, data), spec.limit)
 
 
@@ -327,7 +327,7 @@ def prepared_key(config: TrainConfig) -> str:
     files = []
     for spec in [*config.train, *config.dev, *config.calibration]:
         path = config.spec_path(spec)
-        digest = (folder_sha256(path) if path.is_dir() and spec.kind == "cases"
+        digest = (folder_sha256(path, spec.ids) if path.is_dir() and spec.kind == "cases"
                   else file_sha256(path) if path.exists() else None)
         files.append([path.name, digest])
 

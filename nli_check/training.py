@@ -80,7 +80,8 @@ class DataSpec:
     taken from the working directory) and trains on their pairs (:func:`nli_check.cases.case_pairs`),
     with ``negatives`` on-topic source sentences per draft sentence; ``select`` keeps ``all`` of them,
     only the gold ``contradictions``, or the ``others``, so that two entries on one folder can weigh
-    the few contradictions against the many pairs that are not.
+    the few contradictions against the many pairs that are not; ``ids`` keeps only the cases whose
+    id matches a pattern ("r[a-h]*"), so that a recipe keeps reading the cases it was made with.
     ``weight`` is the sampling weight: per epoch the entry contributes ``weight`` times its pairs.
     """
 
@@ -97,6 +98,7 @@ class DataSpec:
     weight: float = 1.0
     negatives: int = 4
     select: str = "all"
+    ids: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in DATA_KINDS:
@@ -109,6 +111,8 @@ class DataSpec:
             raise NLICheckError(f"limit must be at least 1, got {self.limit} for {self.path}")
         if self.select not in CASE_SELECTIONS:
             raise NLICheckError(f"select must be one of {', '.join(CASE_SELECTIONS)}, got {self.select!r}")
+        if self.ids is not None and self.kind != "cases":
+            raise NLICheckError(f"ids picks cases: it applies only to a kind = \"cases\" entry ({self.path})")
         if int(self.negatives) < 0:
             raise NLICheckError(f"negatives must be at least 0, got {self.negatives} for {self.path}")
         if self.kind not in ("file", "cases") and not self.size:
@@ -128,12 +132,14 @@ class DataSpec:
         raise NLICheckError(f"a data entry must be a path or a table, got {value!r}")
 
     def as_dict(self) -> dict:
-        """The entry's fields; ``negatives`` and ``select`` only for a cases entry, so that records and
+        """The entry's fields; ``negatives``, ``select`` and ``ids`` only for a cases entry, so that records and
         resumed runs of other entries read as they did before those fields existed."""
         data = dataclasses.asdict(self)
         if self.kind != "cases":
             data.pop("negatives")
             data.pop("select")
+        if self.ids is None:
+            data.pop("ids")
         return data
 
     @property

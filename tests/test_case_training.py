@@ -124,3 +124,24 @@ def test_two_entries_on_one_folder_split_contradictions_from_the_rest(tmp_path):
         TrainConfig(train=[{"path": str(folder), "kind": "cases", "select": "some"}])
     with pytest.raises(NLICheckError, match="trains only: move it to"):
         TrainConfig(train=entries, dev=[{"path": str(folder), "kind": "cases"}])
+
+
+def test_a_cases_entry_can_keep_only_the_cases_whose_id_matches(tmp_path):
+    from nli_check.cases import folder_sha256
+    from nli_check.train_data import read_spec
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for case_id in ("ra01-bridge", "rb01-bridge", "ri01-bridge"):
+        case = {**CASE, "id": case_id}
+        (folder / f"{case_id}.yaml").write_text(yaml.safe_dump(case, allow_unicode=True), encoding="utf-8")
+    config = TrainConfig(train=[{"path": str(folder), "kind": "cases", "ids": "r[a-h]*"},
+                                {"path": str(folder), "kind": "cases"}])
+    some, every = (read_spec(config, spec, "train") for spec in config.train)
+    assert some.rows_read == 2 and every.rows_read == 3
+    assert some.sha256 == folder_sha256(folder, "r[a-h]*") != every.sha256
+    assert config.train[0].as_dict()["ids"] == "r[a-h]*" and "ids" not in config.train[1].as_dict()
+    with pytest.raises(NLICheckError, match="has an id matching 'x\\*'"):
+        load_cases(folder, "x*")
+    with pytest.raises(NLICheckError, match="applies only to a kind = \"cases\" entry"):
+        TrainConfig(train=[{"path": "snli.jsonl", "ids": "r*"}])
