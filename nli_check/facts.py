@@ -464,8 +464,7 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         value, low, high = value * size, low * size, high * size
         unit, word, noun = dimension, after[used - 1], None
     else:
-        unit = (f"{currency}/year" if period else currency) if currency else ("%" if pct else "count")
-        unit += "/year" if period and not currency else ""
+        unit = (currency or ("%" if pct else "count")) + ("/year" if period else "")
         word, noun = (None, None) if currency else _noun(after)
     start = match.start()
     if hedge:
