@@ -76,15 +76,16 @@ HEDGES = {
 #: Periods of a rate, as factors to a year: "£1.65 a week" is £85.80 a year.
 PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
 #: Words that mark a figure as a part of a larger one ("in Stonebridge alone, 9,500").
-PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|extra|"
-                          r"additional|so far|latest|remaining|still|largest|biggest|smallest)\b", re.I)
+PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|(?<!in )extra|"
+                          r"additional|so far|latest|remaining|still|largest|biggest|smallest|for each|for every)\b",
+                          re.I)
 #: Words with which news copy brings in another event than the one it reports.
 OTHER_EVENT = re.compile(
     r"\b(last year's|next year's|next season's|"
     r"(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
-    r"a year earlier|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
-    r"a previous|the previous|previously|an earlier|earlier this year|the last time|last time|"
-    r"the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
+    r"a year earlier|a year ago|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
+    r"a previous|the previous|previously|an earlier|earlier this year|(?<!for )the last time|(?<!for the )last time|"
+    r"(?<!for )the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
     r"(?:rise|increase|cut|fall|election|vote|race|match|game|meeting|time|season|strike|truce|ceasefire)|"
     r"a smaller|a larger|a bigger|a similar|another)\b",
     re.I,
@@ -119,7 +120,7 @@ VAGUE = {"dozens": (24, 120), "scores": (40, 200), "hundreds": (200, 999), "thou
          "tens of thousands": (2e4, 99999), "hundreds of thousands": (2e5, 999999), "millions": (2e6, 9999999)}
 _VAGUE = re.compile(r"\b(?P<v>tens of thousands|hundreds of thousands|dozens|scores|hundreds|thousands|millions)"
                     r"\s+of\b(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
-_ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?P<b>{_NUM})\b", re.I)
+_ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?!(?:19|20)\d\d\b)(?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
                  r"article|clause|version|model|junction|exit|bus|train|line|reactor|unit|terminal|runway|pier|berth|"
@@ -145,12 +146,17 @@ _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[\s-]?$", re.I)
 #: A level the figure is compared with, not the one stated: "up from £255", "instead of half".
 _OTHER_LEVEL_BEFORE = re.compile(r"\b(?:from|instead of|rather than|compared with|compared to)\s*"
                                  r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
-_CHANGE_BEFORE = re.compile(r"\b(?:by|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
+_CHANGE_BEFORE = re.compile(r"\b(?:(?:rose|risen|fell|fallen|grew|grown|dropped|climbed|declined|jumped|slipped|"
+                            r"increased?|decreased?|rise|rising|fall|falling|cut|reduced?|raised?|lowered|boosted|"
+                            r"shrank|shrunk|up|down|higher|lower)\s+(?:[\w’'-]+\s+){0,3}by|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
                             r"increased|"
-                            r"decreased|up|down|rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
+                            r"decreased|(?<!made )(?<!make )(?<!makes )(?<!making )up|down|"
+                            r"rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
                             r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
 _SKIP_NOUN = {"of", "the", "a", "an", "new", "more", "extra", "additional", "other", "full-time", "part-time",
-              "local", "further", "fewer", "less", "than", "per", "each", "every", "or", "so", "its", "their"}
+              "local", "further", "fewer", "less", "hourly", "permanent", "temporary", "seasonal", "skilled",
+              "existing", "current", "former", "registered", "licensed", "frontline", "front-line", "senior",
+              "junior", "salaried", "contract", "agency", "than", "per", "each", "every", "or", "so", "its", "their"}
 _STOP_NOUN = {"and", "to", "in", "on", "at", "for", "was", "were", "is", "are", "by", "from", "with", "as",
               "after", "before", "since", "have", "has", "had", "will", "would", "could", "said", "says",
               "that", "this", "who", "which", "when", "while", "than", "into", "over", "under", "up", "down",
@@ -237,7 +243,7 @@ class Facts:
 @dataclass(frozen=True)
 class Comparison:
     """What :func:`compare` found: ``kind`` is conflict, agree or different-event; ``of`` says
-    whether a conflict is one of figures or of dates."""
+    whether a conflict is one of counts of one noun ("380 jobs" / "160 jobs"), other figures, or dates."""
 
     kind: str
     reason: str
@@ -418,7 +424,7 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         return end, None  # "82 m" in metres, not a count
     scale = SCALES.get(scale_word, 1.0)
     top = None
-    before = text[max(0, match.start() - 24):match.start()]
+    before = text[max(0, match.start() - 40):match.start()]
     other_level = _OTHER_LEVEL_BEFORE.search(before)
     change = _CHANGE_BEFORE.search(before)  # "up by £1.50 to £21.50": a change, then a level
     tail = None if change or other_level else _RANGE_TAIL.match(text[end:])
@@ -428,7 +434,7 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     pct = _PCT_TAIL.match(text[end:])
     if pct:
         end += pct.end()
-    after = [m.group(0) for m in _WORD.finditer(text[end:end + 60])][:4]
+    after = [m.group(0) for m in _WORD.finditer(re.split(r"[,;:()]", text[end:end + 60], maxsplit=1)[0])][:6]
     if not currency and after and after[0].lower() in CURRENCIES and after[0].lower() != "p":
         currency, after = CURRENCIES[after[0].lower()], after[1:]
     if not scale_word and after and after[0].lower() in SCALES and after[0].lower() not in {"m", "k"}:
@@ -575,6 +581,7 @@ def _stem(word: str) -> str:
     return word.lower().removesuffix("'s").removesuffix("’s")[:5]
 
 
+
 def known_names(texts: Iterable[str]) -> frozenset[str]:
     """Stems of the words written with a capital inside a sentence somewhere in ``texts``:
     the names a document uses, so that a name that starts a sentence is known as one."""
@@ -630,12 +637,19 @@ def about(text: str, speaker: str | None) -> str:
     return text.replace(speaker, f" {match.group('org')} " if match else " ")
 
 
+#: A level given as the point of comparison ("81%, up from 76% the year before", "compared with
+#: £310,000 the previous year"): the other period it names is the baseline, not another event.
+_BASELINE = re.compile(r"\b(?:compared (?:with|to)|up from|down from|against)\s+[^,;.]{0,12}\d(?:,(?=\d)|[^,;]){0,20}$",
+                       re.I)
+
+
 def read(text: str, *, speaker: str | None = None, known: frozenset[str] = frozenset()) -> Facts:
     """The quantities, dates and names a sentence states. A reported speaker ("Ben Wallace
     said ...") is who speaks, not what the sentence is about, so its names are left out
     (:func:`about`)."""
     about_text = about(text, speaker)
-    other = OTHER_EVENT.search(text) if len(text) <= MAX_CHARS else None
+    other = next((m for m in OTHER_EVENT.finditer(text) if not _BASELINE.search(text, 0, m.start())), None) \
+        if len(text) <= MAX_CHARS else None
     return Facts(tuple(quantities(text)), tuple(whens(text)), names(about_text, known),
                  other.group(0) if other else None)
 
@@ -721,6 +735,15 @@ def _days_apart(first: str | None, second: str | None) -> int | None:
     return abs((a - b).days)
 
 
+#: Counts of time ("12 hours", "eight seconds") are durations, compared as other figures are.
+_DURATIONS = {"second", "minute", "hour", "day", "week", "month", "year", "decade"}
+
+
+#: A sentence that opens in another year, "In 2019 the ministry ordered ...": background, about
+#: another event than a sentence that names no year.
+_BACKGROUND = re.compile(r"^\s*In (?:(?:early|late|mid-?)\s*)?(?:(?:" + _MONTH_NAMES + r")\s+)?(?:19|20)\d\d\b", re.I)
+
+
 def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
             evidence_facts: Facts | None = None, *, claim_date: str | None = None,
             evidence_date: str | None = None, claim_context: frozenset[str] | None = None,
@@ -729,18 +752,21 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
 
     The rule, in order:
 
-    0. One of them brings in another event ("last year's race", "neighbouring Croxby",
-       "in a separate case") and the other does not: different events.
-    1. Each names something the other does not ("Ashby" / "Brindle"), and one of those names
+    0. One of them brings in another event ("last year's race", "neighbouring Croxby", "in a
+       separate case") and the other does not: different events. An earlier period given as
+       the baseline of a figure ("up from 76% the year before") brings in no other event.
+    1. Each names something the other does not ("Ashby" / "Brindle"), one of those names
        is not used by the other side's documents (``claim_context``, ``evidence_context``:
        the names their documents use, when known): different events.
-    2. Values of one measure that can't both be true ("about 120 jobs" / "450 jobs"), and
+    2. One of them opens in a year ("In 2019 the ministry ordered ...") that the other does
+       not name, and their figures don't agree: different events.
+    3. Values of one measure that can't both be true ("about 120 jobs" / "450 jobs"), and
        different dates or periods as well: different events ("58% in October" / "69% in
        September"); with no date between them: a conflict.
-    3. Numbered occasions or reporting quarters that differ ("day 13" / "day 123", "in the
+    4. Numbered occasions or reporting quarters that differ ("day 13" / "day 123", "in the
        first quarter" / "in the second quarter"): different events. Dates that
        can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict.
-    4. Values of one measure that agree: agree.
+    5. Values of one measure that agree: agree.
 
     With the dates of the articles the sentences come from (``claim_date``, ``evidence_date``),
     articles more than :data:`EVENT_DAYS` apart report different events when their sentences
@@ -749,6 +775,9 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     """
     a = claim_facts or read(claim)
     b = evidence_facts or read(evidence)
+    background = next((match.group(0).strip() for text, other in ((claim, b), (evidence, a))
+                       if (match := _BACKGROUND.match(text))
+                       and not any(w.kind == "year" or (w.kind == "date" and w.value[0]) for w in other.whens)), None)
     if bool(a.other_event) != bool(b.other_event):
         return Comparison("different-event", f"another event: '{a.other_event or b.other_event}'")
     only_a, only_b = a.names - b.names, b.names - a.names
@@ -766,6 +795,8 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     agreeing = {id(q) for pair in agreements for q in pair}
     conflicts = [(x, y) for x, y in conflicts
                  if not (x.part or y.part) and id(x) not in agreeing and id(y) not in agreeing]
+    if background and (conflicts or not agreements):
+        return Comparison("different-event", f"another time: '{background}'")
     dates = _date_conflicts(a.whens, b.whens)
     if conflicts and not dates and a.whens and b.whens:
         # Other figures at times that can't be compared ("on Thursday" / "in 2024"): other times.
@@ -787,11 +818,92 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         return Comparison("different-event", f"reported {apart} days apart ({claim_date} vs {evidence_date})")
     if conflicts:
         x, y = conflicts[0]
-        return Comparison("conflict", f"{x.surface} vs {y.surface}")
+        counts = x.noun is not None and x.unit == "count" and x.noun not in _DURATIONS
+        return Comparison("conflict", f"{x.surface} vs {y.surface}", "counts" if counts else "figures")
     if dates:
         x, y = dates[0]
         return Comparison("conflict", f"{x.surface} vs {y.surface}", "dates")
     if agreements:
         x, y = agreements[0]
         return Comparison("agree", f"{x.surface} = {y.surface}")
+    return None
+
+
+# ---------------------------------------------------------------------------- opposites
+#: Words of news copy that state opposite outcomes of one matter, as pairs of word groups
+#: (regular expressions over lower-case words). A sentence with a word of one side and a
+#: sentence with a word of the other, on one subject, state opposite outcomes.
+OPPOSITES: tuple[tuple[str, str], ...] = (
+    (r"rose|rises?|rising|risen|increased?|increases|increasing|grew|grow|grows|growing|grown|climbed?|climbs|"
+     r"jumped|jumps|gained|gains|up|higher|raised?|raises|raising|hiked?|boosted",
+     r"fell|falls?|falling|fallen|decreased?|decreases|decreasing|declined?|declines|declining|dropped|drops|"
+     r"shrank|shrunk|shrinks|down|lower|lowered|cut|cuts|cutting|reduced?|reduces|slashed|slipped|plunged|slumped"),
+    (r"rose|rises?|risen|increased?|raised?|hiked?|cut|cuts|reduced?|lowered|fell|falls?|fallen|changed?",
+     r"unchanged|steady|held|holds?|holding|kept|frozen|freezes?|flat|stable"),
+    (r"open|opens|opened|reopens?|reopened|reopening|resumed?|resumes|running|restored",
+     r"closed?|closes|closing|shut|shuts|shutting|suspended|halted|cancell?ed|evacuated|suspends?|scrapped"),
+    (r"profits?|profitable|surplus", r"loss|losses|deficit|loss-making"),
+    (r"won|wins?|winning|victory|beat|beats|defeated", r"lost|loses?|losing|defeat|beaten"),
+    (r"approved?|approves|granted|accepted|backed|endorsed|passed", r"rejected|rejects?|refused|refuses?|denied|"
+     r"declined|blocked|vetoed|overturned|dismissed"),
+    (r"continues?|continued|remains?|remained|stays?|stayed|survives?|survived|kept|retained|extended",
+     r"ends?|ended|ending|scrapped|abolished|axed|stopped|stops|withdrawn|closes|closed|dropped|discontinued"),
+    (r"convicted|guilty", r"acquitted|cleared|innocent"),
+    (r"allowed|permitted|legal|lifted", r"banned|prohibited|illegal|outlawed|barred|imposed"),
+    (r"alive|survived|safe|unharmed|rescued", r"dead|died|killed|drowned|missing"),
+)
+_OPPOSITE_SIDES = tuple((re.compile(rf"\b(?:{a})\b"), re.compile(rf"\b(?:{b})\b")) for a, b in OPPOSITES)
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b")
+
+
+def opposites(claim: str, evidence: str) -> str | None:
+    """Words of opposite outcomes, one in each sentence ("'rose' vs 'fell'"), or None. None when
+    either sentence is negated ("did not rise" agrees with "fell") or holds both sides."""
+    if len(claim) > MAX_CHARS or len(evidence) > MAX_CHARS:
+        return None
+    a, b = claim.lower(), evidence.lower()
+    if _NEGATION.search(a) or _NEGATION.search(b):
+        return None
+    for first, second in _OPPOSITE_SIDES:
+        for x, y in ((a, b), (b, a)):
+            hit_x, hit_y = first.search(x), second.search(y)
+            if hit_x and hit_y and not second.search(x) and not first.search(y):
+                words = (hit_x.group(0), hit_y.group(0)) if x is a else (hit_y.group(0), hit_x.group(0))
+                return f"'{words[0]}' vs '{words[1]}'"
+    return None
+
+
+#: A negated verb: "not", "never", "n't", "no plans to", "no intention of", "no longer", and the
+#: words after it, where the first that is not :data:`_FILLER` is what is denied.
+_NEGATED = re.compile(r"(?:\b(?:not|never|no(?= plans? to| intention| longer))|n't)(?P<words>(?:\s+[a-z’'-]+){1,4})")
+_FILLER = {"plans", "plan", "longer", "have", "been", "being", "will", "would", "could", "should", "able", "intention",
+           "immediate", "current", "sign", "signs", "evidence", "reason", "more", "further", "such", "that", "this",
+           "there", "were", "was", "any", "yet", "even", "also", "only", "ever", "much", "many"}
+#: A denial with a condition ("never open without a lifeguard") denies less than its verb.
+_CONDITION = re.compile(r"\b(?:until|unless|without|except|before)\b")
+#: Words that deny without a negation ("stopped reporting" agrees with "no longer reported").
+_IMPLICIT_NEGATION = re.compile(r"\b(?:stopped|stops|ceased|ceases|refused|refuses|denied|denies|declined|failed|"
+                                r"rarely|seldom|hardly|barely|lack|lacked|lacks|unable|absent)\b")
+
+
+def denied(claim: str, evidence: str) -> str | None:
+    """What one sentence denies and the other, not negated, asserts ("'no plans to close' vs
+    'close'"), or None: the first word after the negation that is not :data:`_FILLER` shares
+    its first five letters with a word of the other sentence."""
+    if len(claim) > MAX_CHARS or len(evidence) > MAX_CHARS:
+        return None
+    a, b = claim.lower(), evidence.lower()
+    neg_a, neg_b = bool(_NEGATION.search(a)), bool(_NEGATION.search(b))
+    if neg_a == neg_b:
+        return None
+    negated, other = (a, b) if neg_a else (b, a)
+    if _CONDITION.search(negated) or _IMPLICIT_NEGATION.search(other):
+        return None  # "never open without a lifeguard"; "stopped reporting" / "no longer reported"
+    other_words = {word[:5]: word for word in reversed(re.findall(r"[a-z][a-z’'-]{3,}", other))}
+    for match in _NEGATED.finditer(negated):
+        words = [w for w in match.group("words").split() if w not in _FILLER and len(w) > 3]
+        if words and words[0][:5] in other_words:
+            shown = match.group(0)[:match.group(0).index(words[0]) + len(words[0])]
+            asserted = other_words[words[0][:5]]
+            return f"'{shown}' vs '{asserted}'" if negated is a else f"'{asserted}' vs '{shown}'"
     return None

@@ -221,3 +221,51 @@ def test_dates_of_one_event_conflict_below_the_fact_floor_when_the_model_agrees(
     unsure = [("2019", "2016", UNSURE), ("2016", "2019", UNSURE)]
     [no_model] = classify_pairs(scripted_model(unsure), [founded], [set_up], [(0, 0, similarity)])
     assert no_model.label == "neutral"
+
+
+def test_counts_of_one_noun_conflict_at_a_lower_similarity_than_other_figures(scripted_model):
+    """"380 jobs" / "160 jobs" count one thing, so a conflict needs only
+    FACT_MIN_SIMILARITY_COUNTS; money needs FACT_MIN_SIMILARITY."""
+    from nli_check.pipeline import FACT_CONFIDENCE, FACT_MIN_SIMILARITY, FACT_MIN_SIMILARITY_COUNTS
+
+    assert FACT_MIN_SIMILARITY_COUNTS < FACT_MIN_SIMILARITY
+    [jobs] = segment(Document("draft.txt", "The closures cost about 380 jobs, most of them part-time."))
+    [lost] = segment(Document("trust.txt", "We estimate that around 160 jobs were lost."))
+    [cost] = segment(Document("draft.txt", "The scheme will cost £1.2 million a year."))
+    [running] = segment(Document("dfe.txt", "The running cost is estimated at £3.4m a year."))
+    between = (FACT_MIN_SIMILARITY_COUNTS + FACT_MIN_SIMILARITY) / 2
+    counts, money = classify_pairs(scripted_model([]), [jobs, cost], [lost, running],
+                                   [(0, 0, between), (1, 1, between)])
+    assert (counts.label, counts.confidence, counts.reason) == (
+        "contradiction", FACT_CONFIDENCE, "about 380 jobs vs around 160 jobs")
+    assert (money.label, money.reason) == ("neutral", "£1.2 million vs £3.4m")
+    [below] = classify_pairs(scripted_model([]), [jobs], [lost], [(0, 0, FACT_MIN_SIMILARITY_COUNTS - 0.05)])
+    assert below.label == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "reason"),
+    [
+        ("The central bank of Kandor raised interest rates on Tuesday.",
+         "The central bank of Kandor left interest rates unchanged on Tuesday.", "'raised' vs 'unchanged'"),
+        ("Norvale Energy will close its factory in Northwick.",
+         "Norvale Energy has no plans to close its factory in Northwick.", "'close' vs 'no plans to close'"),
+    ],
+)
+def test_opposite_outcomes_make_the_models_contradiction_a_confident_one(scripted_model, first, second, reason):
+    """A contradiction the model leans to (its top label, under the threshold) is lifted to
+    FACT_CONFIDENCE when the two state opposite outcomes or one denies what the other asserts,
+    between sentences at least OPPOSITE_MIN_SIMILARITY similar; never when the model does not
+    call it a contradiction."""
+    from nli_check.pipeline import FACT_CONFIDENCE, OPPOSITE_MIN_SIMILARITY
+
+    [a] = segment(Document("a.txt", first))
+    [b] = segment(Document("b.txt", second))
+    leans = [(first, second, probs(0.45, 0.2)), (second, first, probs(0.45, 0.2))]
+    [lifted] = classify_pairs(scripted_model(leans), [a], [b], [(0, 0, OPPOSITE_MIN_SIMILARITY)])
+    assert (lifted.label, lifted.confidence, lifted.reason) == ("contradiction", FACT_CONFIDENCE, reason)
+    [unlike] = classify_pairs(scripted_model(leans), [a], [b], [(0, 0, OPPOSITE_MIN_SIMILARITY - 0.05)])
+    assert (unlike.label, unlike.reason) == ("contradiction", None)
+    assert unlike.confidence == pytest.approx(0.45)
+    [undecided] = classify_pairs(scripted_model([]), [a], [b], [(0, 0, 0.9)])
+    assert undecided.label == "neutral"

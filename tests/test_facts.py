@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from nli_check.facts import compare, known_names, quantities, read, whens
+from nli_check.facts import compare, denied, known_names, opposites, quantities, read, whens
 
 
 def _kind(a: str, b: str) -> str | None:
@@ -150,6 +150,34 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
          "2019 vs 2016"),
         ("In Stonebridge alone, 9,500 homes lost power.", "About 40,000 homes lost power.", None, None),
         ("The minister resigned.", "The minister did not resign.", None, None),
+        # an earlier period given as a figure's baseline brings in no other event
+        ("Average occupancy across its 96 hotels was 81%, up from 76%.",
+         "Occupancy across the 96 hotels averaged 71%, compared with 76% the year before.", "conflict", "81% vs 71%"),
+        ("The loads cost £480,000 in extra charges, up from £310,000 the year before.",
+         "The cost of disposal was £840,000, compared with £310,000 in 2024.", "conflict", "£480,000 vs £840,000"),
+        ("Fewer than 900 passengers a day used it last year, compared with 2,500 in 2019.",
+         "Average daily use in 2025 was 870 passengers.", "different-event", None),
+        ("Unemployment fell to 4.6%.", "A year ago, the unemployment rate was 5.4%.", "different-event",
+         "another event: 'A year ago'"),
+        # "for the last time" is the event itself
+        ("The final day of trading will be Saturday 16 January.",
+         "The store will trade for the last time on Saturday 23 January.", "conflict", None),
+        # a sentence that opens in another year is background, unless the figures agree
+        ("The ministry awarded a contract worth 2.8 billion marks to Caldor.",
+         "In 2019 the ministry ordered two vessels from Caldor for 600 million marks.", "different-event",
+         "another time: 'In 2019'"),
+        ("The company was founded in 2016.", "In 2016 the company was set up by two engineers.", None, None),
+        # words after a comma are not the figure's noun or period; "signed by" and "made up" are no change
+        ("The order book stood at £720m at the end of January.",
+         "The order book was worth £540 million, 4% higher than a year earlier.", "different-event", None),
+        ("Campaigners have gathered 3,800 signatures.", "The petition has been signed by 1,240 people.", None, None),
+        ("Searches for drugs made up 61% of the total.", "Searches for drugs accounted for 39% of the total.",
+         "conflict", "61% vs 39%"),
+        ("It locked out 2,600 workers on Wednesday.", "It locked out around 1,600 hourly employees on Wednesday.",
+         "conflict", "2,600 workers vs around 1,600 hourly employees"),
+        ("It kept £310,000 in 2024.", "It spent 310,000 in 2024 and 2025.", None, None),
+        ("The group handles 900 million litres of milk a year.",
+         "The two businesses collect about 2.5 million litres of milk a day.", "agree", None),
     ],
 )
 def test_compare(claim, evidence, kind, reason):
@@ -157,6 +185,57 @@ def test_compare(claim, evidence, kind, reason):
     assert (None if result is None else result.kind) == kind
     if reason:
         assert result.reason == reason
+
+
+def test_counts_of_one_noun_are_compared_as_counts():
+    assert compare("About 380 jobs were lost.", "Around 160 jobs went.").of == "counts"
+    assert compare("The fee is £45.", "The fee is £58.").of == "figures"
+    assert compare("Nearly 1,000 patients waited more than 12 hours.", "Patients waited four hours.").of == "figures"
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "reason"),
+    [
+        ("Unemployment in Tessaly fell to 4.1 percent last month.", "Unemployment in Tessaly rose sharply.",
+         "'fell' vs 'rose'"),
+        ("The bank raised interest rates by 0.25 points.", "The bank left interest rates unchanged.",
+         "'raised' vs 'unchanged'"),
+        ("Summit Steel reported a record profit.", "Summit Steel reported a loss, its first in a decade.",
+         "'profit' vs 'loss'"),
+        ("Nina Corran was acquitted of bribery.", "Nina Corran was convicted of bribery.",
+         "'acquitted' vs 'convicted'"),
+        # a negation turns an outcome round: "did not fall" agrees with "rose"
+        ("Shares did not fall.", "Shares rose.", None),
+        # both outcomes in one sentence: no opposition
+        ("Sales rose in May and fell in June.", "Sales fell in June.", None),
+        ("The council met on Tuesday.", "The council met again on Friday.", None),
+    ],
+)
+def test_opposite_outcomes(claim, evidence, reason):
+    assert opposites(claim, evidence) == reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "reason"),
+    [
+        ("Norvale will close its factory next year.", "Norvale has no plans to close its factory.",
+         "'close' vs 'no plans to close'"),
+        ("Tessaro said it would not appeal against the decision.", "Tessaro will appeal against the decision.",
+         "'not appeal' vs 'appeal'"),
+        ("The chain had not been replaced at the overhaul.", "The chain had been replaced at the overhaul.",
+         "'not been replaced' vs 'replaced'"),
+        # both negated, or neither
+        ("Tessaro will not appeal.", "Tessaro did not appeal.", None),
+        ("Tessaro will appeal.", "Tessaro appealed.", None),
+        # a denial with a condition, and a denial without a negation word, deny less
+        ("The pool will never be open without a lifeguard.", "The pool will open from 7am.", None),
+        ("Retailers no longer reported every theft.", "Many retailers had stopped reporting thefts.", None),
+        # what is denied is not what the other asserts
+        ("No homes in Kelderby were flooded.", "The evacuation order covering Kelderby remains.", None),
+    ],
+)
+def test_a_denial_of_what_the_other_asserts(claim, evidence, reason):
+    assert denied(claim, evidence) == reason
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -173,6 +252,9 @@ def test_odd_text_gives_an_answer_in_bounded_time(text):
     facts = read(text)
     compare(text, text[::-1])
     compare(text, "About 120 jobs will go on Friday 13 March 2026 in Ashby.")
+    opposites(text, "Sales rose.")
+    denied(text, "Tessaro will appeal.")
+    denied(text + " not appeal", text)
     assert time.perf_counter() - started < 2.0
     assert isinstance(facts.quantities, tuple)
 
@@ -186,6 +268,9 @@ def test_random_unicode_never_raises():
         read(text)
         read(other)
         compare(text, other)
+        opposites(text, other)
+        denied(text, other)
+        denied("not " + text, other)
 
 
 def test_articles_far_apart_report_different_events():

@@ -24,11 +24,11 @@ CONTRADICTIONS = {
               "The Dunford bakery will close for good on Friday 13 March 2026.",
               "Thursday vs 13 March 2026 (a Friday)"),
     "negation": ("The minister attended the summit in Brenford.",
-                 "The minister did not attend the summit in Brenford.", None),
+                 "The minister did not attend the summit in Brenford.", "'attended' vs 'not attend'"),
     "dispute": ("The water company said the tap water was safe to drink.",
                 "Health officials said they had seen no evidence that the tap water was safe to drink.", None),
     "opposites": ("The Tarrant bridge reopened to traffic on Monday.",
-                  "The Tarrant bridge remains closed to all vehicles.", None),
+                  "The Tarrant bridge remains closed to all vehicles.", "'reopened' vs 'closed'"),
 }
 LOOKALIKES = {
     "different-event": ("The council in Ashby approved 240 new homes on Tuesday.",
