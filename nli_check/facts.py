@@ -120,6 +120,10 @@ VAGUE = {"dozens": (24, 120), "scores": (40, 200), "hundreds": (200, 999), "thou
          "tens of thousands": (2e4, 99999), "hundreds of thousands": (2e5, 999999), "millions": (2e6, 9999999)}
 _VAGUE = re.compile(r"\b(?P<v>tens of thousands|hundreds of thousands|dozens|scores|hundreds|thousands|millions)"
                     r"\s+of\b(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
+#: "several million pounds", "a few thousand people": so many of the scale, not one.
+SEVERAL = {"several": (2, 9), "a few": (2, 5), "a couple of": (2, 3), "many": (2, 99)}
+_SEVERAL = re.compile(r"\b(?P<v>several|a few|a couple of|many) (?P<scale>hundred|thousand|million|billion)s?\b"
+                      r"(?:\s+of)?(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
 _ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?!(?:19|20)\d\d\b)(?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
@@ -153,6 +157,9 @@ _CHANGE_BEFORE = re.compile(r"\b(?:(?:rose|risen|fell|fallen|grew|grown|dropped|
                             r"decreased|(?<!made )(?<!make )(?<!makes )(?<!making )up|down|"
                             r"rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
                             r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
+#: A percentage followed by one of these is a change: "a 10% increase".
+_CHANGE_NOUNS = {"rise", "increase", "cut", "fall", "drop", "reduction", "decline", "gain", "jump", "hike", "decrease",
+                 "uplift", "raise"}
 _SKIP_NOUN = {"of", "the", "a", "an", "new", "more", "extra", "additional", "other", "full-time", "part-time",
               "local", "further", "fewer", "less", "hourly", "permanent", "temporary", "seasonal", "skilled",
               "existing", "current", "former", "registered", "licensed", "frontline", "front-line", "senior",
@@ -196,6 +203,7 @@ NOUN_GROUPS = {
     "death": ("death", "fatality", "dead", "killed"),
     "year": ("year", "yr"),
     "hour": ("hour", "hr"),
+    "trip": ("trip", "journey", "ride"),
 }
 _NOUN_GROUP = {noun: name for name, nouns in NOUN_GROUPS.items() for noun in nouns}
 
@@ -277,8 +285,10 @@ def _rounding(surface: str, scale: float = 1.0) -> float:
     return min(step * scale, max(0.05 * value * scale, 0.5))
 
 
+_A_SCALE = re.compile(r"\b(a|one) (thousand|million|billion)\b(?! of)", re.I)
 _DIGIT_SCALE = re.compile(r"(\d)\s?(thousand|million|billion|trillion)\b", re.I)
-_SHORT_SCALE = {"thousand": "k", "million": "mn", "billion": "bn", "trillion": "tn"}
+#: "389 thousand" stays "389thousand": a bare "k" after a number is read as a unit, not a scale.
+_SHORT_SCALE = {"thousand": "thousand", "million": "mn", "billion": "bn", "trillion": "tn"}
 
 
 _FRACTION_SCALE = re.compile(r"\b(a|one|three|two) (half|quarter|quarters|third|thirds) of an? "
@@ -300,6 +310,7 @@ def _words_to_digits(text: str) -> str:
     with a scale word ("4.2 million") is kept as one number ("4.2mn")."""
     text = _DIGIT_SCALE.sub(lambda m: m.group(1) + _SHORT_SCALE[m.group(2).lower()], text)
     text = _FRACTION_SCALE.sub(_fraction_scale, text)
+    text = _A_SCALE.sub(lambda m: "1" + _SHORT_SCALE[m.group(2).lower()], text)  # "a million" -> "1mn"
     try:
         from text_to_num import alpha2digit
 
@@ -352,8 +363,23 @@ def quantities(text: str) -> list[Quantity]:
     for match in _FRACTION.finditer(text):
         pct = FRACTIONS[match.group(1).lower()]
         noun = _noun([match.group("noun")])[1] if match.group("noun") else None
-        unit = "% before" if _OTHER_LEVEL_BEFORE.search(text[max(0, match.start() - 24):match.start()]) else "%"
-        found.append(Quantity(pct, pct - 2.5, pct + 2.5, unit, noun, match.group(0).strip()))
+        before = text[max(0, match.start() - 40):match.start()]
+        # "fell by almost a quarter" is a fall, compared with "down 41%", not with a share
+        unit = "% before" if _OTHER_LEVEL_BEFORE.search(before) else "% change" if _CHANGE_BEFORE.search(before) \
+            else "%"
+        surface = match.group(0) if noun else match.group(0)[:match.end(1) - match.start()]
+        found.append(Quantity(pct, pct - 2.5, pct + 2.5, unit, noun, surface.strip()))
+    for match in _SEVERAL.finditer(text):
+        low, high = SEVERAL[match.group("v").lower()]
+        scale = SCALES[match.group("scale").lower()] if match.group("scale").lower() != "hundred" else 100.0
+        word, noun = _noun(match.group("after").split())
+        unit = "count"
+        if word and word.lower() in CURRENCIES:
+            unit, word, noun = CURRENCIES[word.lower()], None, None
+        surface = match.group(0)[:match.group(0).index(word) + len(word)] if word else match.group("v") + " " + \
+            match.group("scale")
+        found.append(Quantity((low + high) / 2 * scale, low * scale, high * scale, unit, noun, surface.strip()))
+    text = _SEVERAL.sub(_blank, text)
     for match in _VAGUE.finditer(text):
         low, high = VAGUE[match.group("v").lower()]
         word, noun = _noun(match.group("after").split())
@@ -479,7 +505,7 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     if word and not pct:
         surface = text[start:text.index(word, end) + len(word)].strip()
     context = text[max(0, match.start() - 40):min(len(text), end + 25)]
-    if change:
+    if change or (pct and after and after[0].lower() in _CHANGE_NOUNS):
         unit += " change"  # a rise or fall compares with another rise or fall, not with a level
     elif other_level:
         unit += " before"  # "up from £255": what it was, not what it is
@@ -714,6 +740,11 @@ def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, Wh
     return out
 
 
+def _capitalised(text: str) -> frozenset[str]:
+    """Stems of every capitalised word of ``text``, its speaker's name included."""
+    return frozenset(_stem(m.group(0)) for m in _NAME.finditer(text[:MAX_CHARS]))
+
+
 def _show_names(text: str, stems: frozenset[str]) -> str:
     words: list[str] = []
     for match in _NAME.finditer(text):
@@ -757,7 +788,9 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
        the baseline of a figure ("up from 76% the year before") brings in no other event.
     1. Each names something the other does not ("Ashby" / "Brindle"), one of those names
        is not used by the other side's documents (``claim_context``, ``evidence_context``:
-       the names their documents use, when known): different events.
+       the names their documents use, when known): different events. A name the other
+       sentence holds, if only as its speaker, is not one of those ("Quillon said Sonderwell
+       was warned" / "Sonderwell said Quillon never warned it").
     2. One of them opens in a year ("In 2019 the ministry ordered ...") that the other does
        not name, and their figures don't agree: different events.
     3. Values of one measure that can't both be true ("about 120 jobs" / "450 jobs"), and
@@ -780,7 +813,10 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
                        and not any(w.kind == "year" or (w.kind == "date" and w.value[0]) for w in other.whens)), None)
     if bool(a.other_event) != bool(b.other_event):
         return Comparison("different-event", f"another event: '{a.other_event or b.other_event}'")
-    only_a, only_b = a.names - b.names, b.names - a.names
+    # A name the other sentence holds as its speaker is shared ground: "Quillon said Sonderwell
+    # had been warned" / "Sonderwell said it had no warning from Quillon".
+    only_a = a.names - b.names - _capitalised(evidence)
+    only_b = b.names - a.names - _capitalised(claim)
     # With the names each side's documents use, a name the other side's documents also use is
     # shared ground ("the Kremlin" in one, "Russian" in the other, both in one article).
     foreign = (claim_context is None or evidence_context is None
@@ -876,11 +912,13 @@ def opposites(claim: str, evidence: str) -> str | None:
 #: A negated verb: "not", "never", "n't", "no plans to", "no intention of", "no longer", and the
 #: words after it, where the first that is not :data:`_FILLER` is what is denied.
 _NEGATED = re.compile(r"(?:\b(?:not|never|no(?= plans? to| intention| longer))|n't)(?P<words>(?:\s+[a-z’'-]+){1,4})")
-_FILLER = {"plans", "plan", "longer", "have", "been", "being", "will", "would", "could", "should", "able", "intention",
-           "immediate", "current", "sign", "signs", "evidence", "reason", "more", "further", "such", "that", "this",
-           "there", "were", "was", "any", "yet", "even", "also", "only", "ever", "much", "many"}
+_FILLER = frozenset("""
+    the and any its his her our for are was has had all one yet get got can may did how who see say let put
+    plans plan longer have been being will would could should able intention immediate current expected likely
+    sign signs evidence reason more further such that this there were even also only ever much many
+""".split())
 #: A denial with a condition ("never open without a lifeguard") denies less than its verb.
-_CONDITION = re.compile(r"\b(?:until|unless|without|except|before)\b")
+_CONDITION = re.compile(r"\b(?:unless|without|except)\b")
 #: Words that deny without a negation ("stopped reporting" agrees with "no longer reported").
 _IMPLICIT_NEGATION = re.compile(r"\b(?:stopped|stops|ceased|ceases|refused|refuses|denied|denies|declined|failed|"
                                 r"rarely|seldom|hardly|barely|lack|lacked|lacks|unable|absent)\b")
@@ -899,11 +937,13 @@ def denied(claim: str, evidence: str) -> str | None:
     negated, other = (a, b) if neg_a else (b, a)
     if _CONDITION.search(negated) or _IMPLICIT_NEGATION.search(other):
         return None  # "never open without a lifeguard"; "stopped reporting" / "no longer reported"
-    other_words = {word[:5]: word for word in reversed(re.findall(r"[a-z][a-z’'-]{3,}", other))}
+    other_words = re.findall(r"[a-z][a-z’'-]{2,}", other)
     for match in _NEGATED.finditer(negated):
-        words = [w for w in match.group("words").split() if w not in _FILLER and len(w) > 3]
-        if words and words[0][:5] in other_words:
+        words = [w for w in match.group("words").split() if w not in _FILLER and len(w) > 2]
+        # the same word, or one that starts with it: "cut" / "cuts", "closed" / "closure"
+        asserted = next((w for w in other_words if words and w[:5] == words[0][:5]
+                         or (words and len(words[0]) < 5 and w.startswith(words[0]))), None)
+        if asserted:
             shown = match.group(0)[:match.group(0).index(words[0]) + len(words[0])]
-            asserted = other_words[words[0][:5]]
             return f"'{shown}' vs '{asserted}'" if negated is a else f"'{asserted}' vs '{shown}'"
     return None

@@ -176,6 +176,20 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
         ("It locked out 2,600 workers on Wednesday.", "It locked out around 1,600 hourly employees on Wednesday.",
          "conflict", "2,600 workers vs around 1,600 hourly employees"),
         ("It kept £310,000 in 2024.", "It spent 310,000 in 2024 and 2025.", None, None),
+        # a fraction or a percentage can be a change, compared with changes
+        ("Shares fell by almost a quarter on Wednesday.", "Shares closed down 41% on Wednesday.", "conflict",
+         "a quarter vs 41%"),
+        ("The union is seeking a rise of 8%.", "Our claim is for a 10% increase.", "conflict", "8% vs 10%"),
+        ("Output climbed 5% to 410,000 tonnes.", "Production increased by 5% to 389 thousand tonnes.", "conflict",
+         "410,000 tonnes vs 389 thousand tonnes"),
+        ("Riders made more than 800,000 trips in its first year.", "Riders made 480,000 journeys in its first year.",
+         "conflict", "more than 800,000 trips vs 480,000 journeys"),
+        # "a million" is one million, "several million" a range
+        ("The gondola carried more than a million passengers.", "The gondola carried 1.06 million passengers.",
+         "agree", None),
+        ("Subcontractors are owed several million pounds.", "Trade creditors are owed an estimated £6.8m.", "agree",
+         None),
+        ("A few thousand people marched.", "About 40,000 people marched.", "conflict", None),
         ("The group handles 900 million litres of milk a year.",
          "The two businesses collect about 2.5 million litres of milk a day.", "agree", None),
     ],
@@ -224,6 +238,11 @@ def test_opposite_outcomes(claim, evidence, reason):
          "'not appeal' vs 'appeal'"),
         ("The chain had not been replaced at the overhaul.", "The chain had been replaced at the overhaul.",
          "'not been replaced' vs 'replaced'"),
+        # a short verb, and a form that starts with it; a time on the denial is no condition
+        ("The budget includes cuts to the youth service.", "The youth service will not be cut.",
+         "'cuts' vs 'not be cut'"),
+        ("The school reopened the following day.", "The school is not expected to reopen before Monday.",
+         "'reopened' vs 'not expected to reopen'"),
         # both negated, or neither
         ("Tessaro will not appeal.", "Tessaro did not appeal.", None),
         ("Tessaro will appeal.", "Tessaro appealed.", None),
@@ -316,4 +335,16 @@ def test_a_spokesperson_for_another_company_speaks_of_another_event():
     claim = "Coffee chain Beanstead will raise the price of its drinks by 20p from Monday."
     evidence = "A spokesperson for Cuppa Co told the forum the chain was not planning any price increases."
     result = compare(claim, evidence, read(claim), read(evidence, speaker="A spokesperson for Cuppa Co"))
+    assert result is not None and result.kind == "different-event"
+
+
+def test_a_name_the_other_sentence_speaks_with_is_shared_ground():
+    """Each speaker is left out of its own sentence's names, but the other sentence names them:
+    one dispute between two companies, not two events. Other parties still make another event."""
+    claim = "Quillon said Sonderwell had been warned about the patent long before the launch."
+    evidence = "Sonderwell said it had received no letter or warning from Quillon about the patent."
+    result = compare(claim, evidence, read(claim, speaker="Quillon"), read(evidence, speaker="Sonderwell"))
+    assert result is None or result.kind != "different-event"
+    other = "Brindle Ltd said it had received no letter or warning from Harlow Patents about the patent."
+    result = compare(claim, other, read(claim, speaker="Quillon"), read(other, speaker="Brindle Ltd"))
     assert result is not None and result.kind == "different-event"
