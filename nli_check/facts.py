@@ -251,7 +251,8 @@ class Facts:
 @dataclass(frozen=True)
 class Comparison:
     """What :func:`compare` found: ``kind`` is conflict, agree or different-event; ``of`` says
-    whether a conflict is one of counts of one noun ("380 jobs" / "160 jobs"), other figures, or dates."""
+    whether a conflict is one of counts of one noun ("380 jobs" / "160 jobs"), other figures, years,
+    or other dates."""
 
     kind: str
     reason: str
@@ -858,7 +859,8 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         return Comparison("conflict", f"{x.surface} vs {y.surface}", "counts" if counts else "figures")
     if dates:
         x, y = dates[0]
-        return Comparison("conflict", f"{x.surface} vs {y.surface}", "dates")
+        # Years apart are compared as figures are: "founded in 2001" / "the 2026 prize".
+        return Comparison("conflict", f"{x.surface} vs {y.surface}", "years" if "year" in {x.kind, y.kind} else "dates")
     if agreements:
         x, y = agreements[0]
         return Comparison("agree", f"{x.surface} = {y.surface}")

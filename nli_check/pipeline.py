@@ -216,8 +216,9 @@ def classify_pairs(
       spending): a contradiction becomes neutral;
     - incompatible figures or dates of one event, in sentences at least
       :data:`FACT_MIN_SIMILARITY` similar (:data:`FACT_MIN_SIMILARITY_COUNTS` for counts of one
-      noun), or incompatible dates of a pair the model calls a contradiction ("founded in 2019"
-      / "set up in 2016"): a contradiction, with confidence at least :data:`FACT_CONFIDENCE`;
+      noun), or incompatible days or months of a pair the model calls a contradiction ("found
+      safe on Monday" / "found alive on Tuesday 10 November"; years apart count only as figures
+      do): a contradiction, with confidence at least :data:`FACT_CONFIDENCE`;
     - with no figures or dates to compare, a contradiction the model calls between sentences at
       least :data:`OPPOSITE_MIN_SIMILARITY` similar that state opposite outcomes ("rose" /
       "fell"), or where one denies what the other asserts ("has no plans to close" / "will

@@ -202,24 +202,30 @@ def test_two_denials_never_contradict_each_other(scripted_model):
 
 def test_dates_of_one_event_conflict_below_the_fact_floor_when_the_model_agrees(scripted_model):
     """Between sentences less than FACT_MIN_SIMILARITY similar, differing figures measure
-    different things, but dates that can't both be right make the model's own contradiction a
-    confident one; without the model's contradiction they are not enough."""
+    different things, but days that can't both be right make the model's own contradiction a
+    confident one; without the model's contradiction they are not enough. Years apart count as
+    figures do: below the floor, they date other events ("built in 1951" / "will close in 2027")."""
     from nli_check.pipeline import FACT_CONFIDENCE, FACT_MIN_SIMILARITY
 
-    [founded] = segment(Document("draft.txt", "The company was founded in 2019 by two engineers."))
-    [set_up] = segment(Document("profile.txt", "Since it was set up in 2016, Kitehawk has grown to 85 staff."))
+    [monday] = segment(Document("draft.txt", "The missing walker was found safe on Monday by a rescue team."))
+    [tuesday] = segment(Document("police.txt", "He was found alive at around 8am on Tuesday 10 November."))
     [target] = segment(Document("draft.txt", "The council wants 300 new homes in the district."))
     [built] = segment(Document("report.txt", "Only 120 homes were built in the district."))
+    [founded] = segment(Document("draft.txt", "The mill was built in 1951 and has always made wool cloth."))
+    [winner] = segment(Document("release.txt", "The mill will close its doors in 2027."))
     similarity = FACT_MIN_SIMILARITY - 0.2
-    says = [("2019", "2016", probs(0.6, 0.1)), ("2016", "2019", probs(0.6, 0.1)),
-            ("300", "120", probs(0.6, 0.1)), ("120", "300", probs(0.6, 0.1))]
-    dates, figures = classify_pairs(scripted_model(says), [founded, target], [set_up, built],
-                                    [(0, 0, similarity), (1, 1, similarity)])
-    assert (dates.label, dates.confidence, dates.reason) == ("contradiction", FACT_CONFIDENCE, "2019 vs 2016")
+    says = [("Monday", "Tuesday", probs(0.6, 0.1)), ("Tuesday", "Monday", probs(0.6, 0.1)),
+            ("300", "120", probs(0.6, 0.1)), ("120", "300", probs(0.6, 0.1)),
+            ("1951", "2027", probs(0.6, 0.1)), ("2027", "1951", probs(0.6, 0.1))]
+    dates, figures, years = classify_pairs(scripted_model(says), [monday, target, founded], [tuesday, built, winner],
+                                           [(0, 0, similarity), (1, 1, similarity), (2, 2, similarity)])
+    assert (dates.label, dates.confidence) == ("contradiction", FACT_CONFIDENCE)
+    assert dates.reason == "Monday vs Tuesday"
     assert (figures.label, figures.reason) == ("neutral", "300 new homes vs 120 homes")
+    assert (years.label, years.reason) == ("neutral", "1951 vs 2027")
 
-    unsure = [("2019", "2016", UNSURE), ("2016", "2019", UNSURE)]
-    [no_model] = classify_pairs(scripted_model(unsure), [founded], [set_up], [(0, 0, similarity)])
+    unsure = [("Monday", "Tuesday", UNSURE), ("Tuesday", "Monday", UNSURE)]
+    [no_model] = classify_pairs(scripted_model(unsure), [monday], [tuesday], [(0, 0, similarity)])
     assert no_model.label == "neutral"
 
 
