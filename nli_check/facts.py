@@ -171,8 +171,8 @@ _STOP_NOUN = {"and", "to", "in", "on", "at", "for", "was", "were", "is", "are", 
 
 
 #: Units of measure news copy writes out, by the words after a number: (dimension, size in the
-#: dimension's base unit: km² for area, km for length, tonnes for mass). "30 sq km" and "3,000
-#: hectares" are one area.
+#: dimension's base unit: km² for area, km for length, tonnes for mass, days for time). "30 sq km"
+#: and "3,000 hectares" are one area, "13 weeks" and "three months" one time.
 MEASURES = {
     ("sq", "km"): ("area", 1.0), ("square", "kilometre"): ("area", 1.0), ("square", "kilometer"): ("area", 1.0),
     ("square", "km"): ("area", 1.0), ("sq", "mile"): ("area", 2.589988), ("square", "mile"): ("area", 2.589988),
@@ -180,6 +180,7 @@ MEASURES = {
     ("km",): ("length", 1.0), ("kilometre",): ("length", 1.0), ("kilometer",): ("length", 1.0),
     ("mile",): ("length", 1.609344), ("metre",): ("length", 0.001), ("meter",): ("length", 0.001),
     ("tonne",): ("mass", 1.0), ("kg",): ("mass", 0.001), ("kilogram",): ("mass", 0.001),
+    ("day",): ("time", 1.0), ("week",): ("time", 7.0), ("month",): ("time", 30.44), ("year",): ("time", 365.25),
 }
 
 
@@ -213,7 +214,7 @@ class Quantity:
     """A number a sentence states: the true value lies in ``low``–``high``.
 
     ``unit`` is a currency ("GBP", or "GBP/year" for a rate), ``%``, ``count``, or a dimension
-    of :data:`MEASURES` (``area`` in km², ``length`` in km, ``mass`` in tonnes), with
+    of :data:`MEASURES` (``area`` in km², ``length`` in km, ``mass`` in tonnes, ``time`` in days), with
     " change" after it for a rise or fall ("up by 4%"); ``noun`` is
     the word a count counts ("job"), singular and lower-case, when there is one; ``part`` marks
     a figure given as a part of a larger one ("in Stonebridge alone").
@@ -287,6 +288,7 @@ def _rounding(surface: str, scale: float = 1.0) -> float:
 
 
 _A_SCALE = re.compile(r"\b(a|one) (thousand|million|billion)\b(?! of)", re.I)
+_DOLLAR_PREFIX = re.compile(r"\b(?:US|U\.S\.)\$")
 _DIGIT_SCALE = re.compile(r"(\d)\s?(thousand|million|billion|trillion)\b", re.I)
 #: "389 thousand" stays "389thousand": a bare "k" after a number is read as a unit, not a scale.
 _SHORT_SCALE = {"thousand": "thousand", "million": "mn", "billion": "bn", "trillion": "tn"}
@@ -310,6 +312,7 @@ def _words_to_digits(text: str) -> str:
     """Number words as digits ("one hundred and twenty" -> "120"), by ``text2num``; a digit
     with a scale word ("4.2 million") is kept as one number ("4.2mn")."""
     text = _DIGIT_SCALE.sub(lambda m: m.group(1) + _SHORT_SCALE[m.group(2).lower()], text)
+    text = _DOLLAR_PREFIX.sub("$", text)  # "US$3.96 billion"
     text = _FRACTION_SCALE.sub(_fraction_scale, text)
     text = _A_SCALE.sub(lambda m: "1" + _SHORT_SCALE[m.group(2).lower()], text)  # "a million" -> "1mn"
     try:

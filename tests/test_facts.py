@@ -190,6 +190,13 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
         ("Subcontractors are owed several million pounds.", "Trade creditors are owed an estimated £6.8m.", "agree",
          None),
         ("A few thousand people marched.", "About 40,000 people marched.", "conflict", None),
+        # lengths of time in other units, and dollars written "US$"
+        ("Assessments should begin within 13 weeks of referral.", "Assessment should start within three months.",
+         "agree", "13 weeks = three months"),
+        ("Children wait an average of 26 months for an assessment.", "The average wait is currently 78 weeks.",
+         "conflict", "26 months vs 78 weeks"),
+        ("Net debt fell to about $4bn by the end of June.", "Net debt at 30 June stood at US$3.96 billion.", "agree",
+         None),
         ("The group handles 900 million litres of milk a year.",
          "The two businesses collect about 2.5 million litres of milk a day.", "agree", None),
     ],
