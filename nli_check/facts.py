@@ -744,6 +744,10 @@ def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, Wh
     return out
 
 
+def _plain(surface: str) -> str:
+    return " ".join(surface.lower().split())
+
+
 def _capitalised(text: str) -> frozenset[str]:
     """Stems of every capitalised word of ``text``, its speaker's name included."""
     return frozenset(_stem(m.group(0)) for m in _NAME.finditer(text[:MAX_CHARS]))
@@ -803,7 +807,9 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
     4. Numbered occasions or reporting quarters that differ ("day 13" / "day 123", "in the
        first quarter" / "in the second quarter"): different events. Dates that
        can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict.
-    5. Values of one measure that agree: agree.
+    5. Values of one measure that agree, restated in other words ("a quarter of staff" / "25% of
+       employees"): agree. The same figure in the same words ("14 schools" / "14 schools") is
+       shared ground, and says nothing.
 
     With the dates of the articles the sentences come from (``claim_date``, ``evidence_date``),
     articles more than :data:`EVENT_DAYS` apart report different events when their sentences
@@ -864,8 +870,11 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         x, y = dates[0]
         # Years apart are compared as figures are: "founded in 2001" / "the 2026 prize".
         return Comparison("conflict", f"{x.surface} vs {y.surface}", "years" if "year" in {x.kind, y.kind} else "dates")
-    if agreements:
-        x, y = agreements[0]
+    # The same figure in the same words ("14 schools" / "14 schools") is shared ground, not a sign
+    # that the two agree; a figure restated ("a quarter" / "25%") is.
+    restated = [(x, y) for x, y in agreements if _plain(x.surface) != _plain(y.surface)]
+    if restated:
+        x, y = restated[0]
         return Comparison("agree", f"{x.surface} = {y.surface}")
     return None
 
