@@ -36,6 +36,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from nli_check.text import speaker_name
+
 logger = logging.getLogger(__name__)
 
 #: Sentences longer than this are not read for facts.
@@ -663,7 +665,7 @@ def about(text: str, speaker: str | None) -> str:
     what the sentence is about. The organisation a spokesperson speaks for stays."""
     if not speaker:
         return text
-    match = _SPEAKS_FOR.match(speaker.split(",")[0].strip())
+    match = _SPEAKS_FOR.match(speaker_name(speaker))
     return text.replace(speaker, f" {match.group('org')} " if match else " ")
 
 
