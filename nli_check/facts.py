@@ -898,7 +898,8 @@ OPPOSITES: tuple[tuple[str, str], ...] = (
     (r"won|wins?|winning|victory|beat|beats|defeated", r"lost|loses?|losing|defeat|beaten"),
     (r"approved?|approves|granted|accepted|backed|endorsed|passed", r"rejected|rejects?|refused|refuses?|denied|"
      r"declined|blocked|vetoed|overturned|dismissed"),
-    (r"continues?|continued|remains?|remained|stays?|stayed|survives?|survived|kept|retained|extended",
+    (r"continues?|continued|continuing|remains?|remained|remaining|stays?|stayed|staying|survives?|survived|kept|"
+     r"retained|extended",
      r"ends?|ended|ending|scrapped|abolished|axed|stopped|stops|withdrawn|closes|closed|dropped|discontinued"),
     (r"convicted|guilty", r"acquitted|cleared|innocent"),
     (r"allowed|permitted|legal|lifted", r"banned|prohibited|illegal|outlawed|barred|imposed"),
@@ -908,12 +909,22 @@ _OPPOSITE_SIDES = tuple((re.compile(rf"\b(?:{a})\b"), re.compile(rf"\b(?:{b})\b"
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot)\b|n't\b")
 
 
+_NO_CHANGE = re.compile(r"\b(?:(?:will|would|did|does|do|has|have|had)(?: not|n't)(?: be)? changed?|no change)\b")
+
+
 def opposites(claim: str, evidence: str) -> str | None:
     """Words of opposite outcomes, one in each sentence ("'rose' vs 'fell'"), or None. None when
     either sentence is negated ("did not rise" agrees with "fell") or holds both sides."""
     if len(claim) > MAX_CHARS or len(evidence) > MAX_CHARS:
         return None
-    a, b = claim.lower(), evidence.lower()
+    # "will not change" is "unchanged": the one negation that states an outcome
+    said: dict[str, str] = {}
+
+    def unchanged(match: re.Match) -> str:
+        said["unchanged"] = match.group(0)
+        return "unchanged"
+
+    a, b = (_NO_CHANGE.sub(unchanged, text.lower()) for text in (claim, evidence))
     if _NEGATION.search(a) or _NEGATION.search(b):
         return None
     for first, second in _OPPOSITE_SIDES:
@@ -921,7 +932,7 @@ def opposites(claim: str, evidence: str) -> str | None:
             hit_x, hit_y = first.search(x), second.search(y)
             if hit_x and hit_y and not second.search(x) and not first.search(y):
                 words = (hit_x.group(0), hit_y.group(0)) if x is a else (hit_y.group(0), hit_x.group(0))
-                return f"'{words[0]}' vs '{words[1]}'"
+                return " vs ".join(f"'{said.get(word, word)}'" for word in words)
     return None
 
 

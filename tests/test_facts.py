@@ -231,6 +231,9 @@ def test_counts_of_one_noun_are_compared_as_counts():
          "'profit' vs 'loss'"),
         ("Nina Corran was acquitted of bribery.", "Nina Corran was convicted of bribery.",
          "'acquitted' vs 'convicted'"),
+        ("Prices for filter coffee will not change.", "Filter coffee will rise by 10p.", "'will not change' vs 'rise'"),
+        ("Work on the two ships has stopped.", "Construction of the two ships is continuing.",
+         "'stopped' vs 'continuing'"),
         # a negation turns an outcome round: "did not fall" agrees with "rose"
         ("Shares did not fall.", "Shares rose.", None),
         # both outcomes in one sentence: no opposition
