@@ -377,20 +377,11 @@ def quantities(text: str) -> list[Quantity]:
         found.append(Quantity(pct, pct - 2.5, pct + 2.5, unit, noun, surface.strip()))
     for match in _SEVERAL.finditer(text):
         low, high = SEVERAL[match.group("v").lower()]
-        scale = SCALES[match.group("scale").lower()] if match.group("scale").lower() != "hundred" else 100.0
-        word, noun = _noun(match.group("after").split())
-        unit = "count"
-        if word and word.lower() in CURRENCIES:
-            unit, word, noun = CURRENCIES[word.lower()], None, None
-        surface = match.group(0)[:match.group(0).index(word) + len(word)] if word else match.group("v") + " " + \
-            match.group("scale")
-        found.append(Quantity((low + high) / 2 * scale, low * scale, high * scale, unit, noun, surface.strip()))
+        scale = {"hundred": 100.0, **SCALES}[match.group("scale").lower()]
+        found.append(_rough(match, low * scale, high * scale))
     text = _SEVERAL.sub(_blank, text)
     for match in _VAGUE.finditer(text):
-        low, high = VAGUE[match.group("v").lower()]
-        word, noun = _noun(match.group("after").split())
-        surface = match.group(0)[:match.group(0).index(word) + len(word)] if word else match.group("v") + " of"
-        found.append(Quantity((low + high) / 2, low, high, "count", noun, surface.strip()))
+        found.append(_rough(match, *VAGUE[match.group("v").lower()]))
     text = _VAGUE.sub(_blank, text)
     converted = _words_to_digits(text)
     original = _Surfaces(text, converted)
@@ -411,6 +402,18 @@ def quantities(text: str) -> list[Quantity]:
         if quantity is not None:
             found.append(original.restore(quantity))
     return found
+
+
+def _rough(match: re.Match, low: float, high: float) -> Quantity:
+    """A rough count or sum ("hundreds of knives", "several million pounds") from ``low`` to ``high``,
+    of the noun or currency in the words after it."""
+    word, noun = _noun(match.group("after").split())
+    unit = "count"
+    if word and word.lower() in CURRENCIES:
+        unit, word, noun = CURRENCIES[word.lower()], None, None
+    head = match.group(0)[:match.start("after") - match.start()]
+    surface = match.group(0)[:match.group(0).index(word, len(head)) + len(word)] if word else head
+    return Quantity((low + high) / 2, low, high, unit, noun, surface.strip())
 
 
 class _Surfaces:
@@ -776,8 +779,9 @@ def _days_apart(first: str | None, second: str | None) -> int | None:
     return abs((a - b).days)
 
 
-#: Counts of time ("12 hours", "eight seconds") are durations, compared as other figures are.
-_DURATIONS = {"second", "minute", "hour", "day", "week", "month", "year", "decade"}
+#: Counts of time that :data:`MEASURES` leaves as counts ("12 hours", "eight seconds") are
+#: durations, compared as other figures are.
+_DURATIONS = {"second", "minute", "hour", "year", "decade"}
 
 
 #: A sentence that opens in another year, "In 2019 the ministry ordered ...": background, about
@@ -967,10 +971,12 @@ def denied(claim: str, evidence: str) -> str | None:
     other_words = re.findall(r"[a-z][a-z’'-]{2,}", other)
     for match in _NEGATED.finditer(negated):
         words = [w for w in match.group("words").split() if w not in _FILLER and len(w) > 2]
+        if not words:
+            continue
+        verb = words[0]
         # the same word, or one that starts with it: "cut" / "cuts", "closed" / "closure"
-        asserted = next((w for w in other_words if words and w[:5] == words[0][:5]
-                         or (words and len(words[0]) < 5 and w.startswith(words[0]))), None)
+        asserted = next((w for w in other_words if w[:5] == verb[:5] or (len(verb) < 5 and w.startswith(verb))), None)
         if asserted:
-            shown = match.group(0)[:match.group(0).index(words[0]) + len(words[0])]
+            shown = match.group(0)[:match.group(0).index(verb) + len(verb)]
             return f"'{shown}' vs '{asserted}'" if negated is a else f"'{asserted}' vs '{shown}'"
     return None

@@ -196,6 +196,7 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
         ("Subcontractors are owed several million pounds.", "Trade creditors are owed an estimated £6.8m.", "agree",
          None),
         ("A few thousand people marched.", "About 40,000 people marched.", "conflict", None),
+        ("Millions of pounds were lost.", "The losses came to £4.2m.", "agree", None),
         # lengths of time in other units, and dollars written "US$"
         ("Assessments should begin within 13 weeks of referral.", "Assessment should start within three months.",
          "agree", "13 weeks = three months"),
