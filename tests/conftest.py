@@ -13,6 +13,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from nli_check.types import Document  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 SEED_ARTICLE_DIR = SHARED / "seeds"
@@ -123,3 +125,25 @@ def build_constant_nli_model(path: Path, label: str = "contradiction") -> Path:
 def contradiction_model_dir(tmp_path_factory) -> Path:
     """A tiny model that calls every pair a contradiction (confidence ~0.999)."""
     return build_constant_nli_model(tmp_path_factory.mktemp("always-contradiction"))
+
+
+# ---------------------------------------------------------------------------- a claim and its source
+#: A draft sentence and the source sentence that disputes it, each beside an unrelated sentence.
+DRAFT = Document(
+    "draft.txt",
+    "Russia is withdrawing its troops from the Ukrainian border. "
+    "The football final ended in a draw after extra time.",
+)
+SOURCE = Document(
+    "source.txt",
+    "Ben Wallace said he had seen no evidence that Russian troops were withdrawing from the border. "
+    "Bananas are a good source of potassium.",
+)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default pairing embedder on CPU (a test module may override it)."""
+    from nli_check.embed import Embedder
+
+    return Embedder(device="cpu")

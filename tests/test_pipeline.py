@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import DRAFT, SOURCE
 
 from nli_check.errors import NLICheckError
 from nli_check.labels import LABELS
@@ -11,24 +12,6 @@ from nli_check.models import DEFAULT_EMBEDDER
 from nli_check.pipeline import check, classify_pairs, load_documents
 from nli_check.text import denial_text, segment
 from nli_check.types import CheckResult, Document, Finding
-
-DRAFT = Document(
-    "draft.txt",
-    "Russia is withdrawing its troops from the Ukrainian border. "
-    "The football final ended in a draw after extra time.",
-)
-SOURCE = Document(
-    "source.txt",
-    "Ben Wallace said he had seen no evidence that Russian troops were withdrawing from the border. "
-    "Bananas are a good source of potassium.",
-)
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    from nli_check.embed import Embedder
-
-    return Embedder(device="cpu")
 
 
 def _all(claims, evidence, model, embedder, **kwargs) -> CheckResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import build_constant_nli_model
+from conftest import DRAFT, SOURCE, build_constant_nli_model
 
 from nli_check.pipeline import check
 from nli_check.report import render
@@ -71,23 +71,6 @@ def test_claim_verdicts_keep_claim_order_and_give_every_claim_one():
 
 
 # ---------------------------------------------------------------------------- through check()
-DRAFT = Document(
-    "draft.txt",
-    "Russia is withdrawing its troops from the Ukrainian border. "
-    "The football final ended in a draw after extra time.",
-)
-SOURCE = Document(
-    "source.txt",
-    "Ben Wallace said he had seen no evidence that Russian troops were withdrawing from the border. "
-    "Bananas are a good source of potassium.",
-)
-
-
-@pytest.fixture(scope="module")
-def embedder():
-    from nli_check.embed import Embedder
-
-    return Embedder(device="cpu")
 
 
 @pytest.fixture(scope="module")
