@@ -124,6 +124,7 @@ _VAGUE = re.compile(r"\b(?P<v>tens of thousands|hundreds of thousands|dozens|sco
                     r"\s+of\b(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
 #: "several million pounds", "a few thousand people": so many of the scale, not one.
 SEVERAL = {"several": (2, 9), "a few": (2, 5), "a couple of": (2, 3), "many": (2, 99)}
+_SEVERAL_SCALES = {"hundred": 100.0, **SCALES}
 _SEVERAL = re.compile(r"\b(?P<v>several|a few|a couple of|many) (?P<scale>hundred|thousand|million|billion)s?\b"
                       r"(?:\s+of)?(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
 _ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?!(?:19|20)\d\d\b)(?P<b>{_NUM})\b", re.I)
@@ -249,6 +250,9 @@ class Facts:
     names: frozenset[str] = field(default_factory=frozenset)
     #: The words that bring in another event ("last year's", "neighbouring"), if any.
     other_event: str | None = None
+    #: Stems of every capitalised word, the speaker's name included: a name the other sentence
+    #: is about may stand here only as who speaks.
+    mentioned: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -377,7 +381,7 @@ def quantities(text: str) -> list[Quantity]:
         found.append(Quantity(pct, pct - 2.5, pct + 2.5, unit, noun, surface.strip()))
     for match in _SEVERAL.finditer(text):
         low, high = SEVERAL[match.group("v").lower()]
-        scale = {"hundred": 100.0, **SCALES}[match.group("scale").lower()]
+        scale = _SEVERAL_SCALES[match.group("scale").lower()]
         found.append(_rough(match, low * scale, high * scale))
     text = _SEVERAL.sub(_blank, text)
     for match in _VAGUE.finditer(text):
@@ -686,7 +690,7 @@ def read(text: str, *, speaker: str | None = None, known: frozenset[str] = froze
     other = next((m for m in OTHER_EVENT.finditer(text) if not _BASELINE.search(text, 0, m.start())), None) \
         if len(text) <= MAX_CHARS else None
     return Facts(tuple(quantities(text)), tuple(whens(text)), names(about_text, known),
-                 other.group(0) if other else None)
+                 other.group(0) if other else None, _capitalised(text))
 
 
 # ---------------------------------------------------------------------------- comparing
@@ -831,8 +835,8 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
         return Comparison("different-event", f"another event: '{a.other_event or b.other_event}'")
     # A name the other sentence holds as its speaker is shared ground: "Quillon said Sonderwell
     # had been warned" / "Sonderwell said it had no warning from Quillon".
-    only_a = a.names - b.names - _capitalised(evidence)
-    only_b = b.names - a.names - _capitalised(claim)
+    only_a = a.names - b.names - b.mentioned
+    only_b = b.names - a.names - a.mentioned
     # With the names each side's documents use, a name the other side's documents also use is
     # shared ground ("the Kremlin" in one, "Russian" in the other, both in one article).
     foreign = (claim_context is None or evidence_context is None
