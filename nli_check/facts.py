@@ -85,6 +85,7 @@ PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a fur
 OTHER_EVENT = re.compile(
     r"\b(last year's|next year's|next season's|"
     r"(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
+    r"(?<!until )(?<!since )(?<!by )last (?:summer|winter|spring|autumn)|"
     r"a year earlier|a year ago|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
     r"a previous|the previous|previously|an earlier|earlier this year|(?<!for )the last time|(?<!for the )last time|"
     r"(?<!for )the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
@@ -150,12 +151,20 @@ _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
 #: A magnitude (of an earthquake): "a magnitude 6.4 earthquake", "of magnitude 5.7".
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[\s-]?$", re.I)
+#: A total right after a part of it: "14,000 of the district's 22,000", "nine out of 12".
+_TOTAL_BEFORE = re.compile(r"\d\s+(?:[a-z]+\s+)?(?:out\s+)?of\s+(?:the\s+|its\s+|their\s+|all\s+)?"
+                           r"(?:[\w-]+(?:'s|’s)\s+)?[£$€]?$", re.I)
+#: A figure that was expected or forecast, not the outcome: "analysts had expected profit of £180m".
+_EXPECTED_BEFORE = re.compile(r"\b(?:had (?:\w+ ){0,2}(?:expected|forecast|predicted)|analysts(?:'|’)? ?(?:\w+ ){0,3}"
+                              r"(?:expected|forecast|predicted|estimated)|forecasts? of|consensus|expectations? of)\b",
+                              re.I)
 #: A level the figure is compared with, not the one stated: "up from £255", "instead of half".
 _OTHER_LEVEL_BEFORE = re.compile(r"\b(?:from|instead of|rather than|compared with|compared to)\s*"
                                  r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
 _CHANGE_BEFORE = re.compile(r"\b(?:(?:rose|risen|fell|fallen|grew|grown|dropped|climbed|declined|jumped|slipped|"
                             r"increased?|decreased?|rise|rising|fall|falling|cut|reduced?|raised?|lowered|boosted|"
-                            r"shrank|shrunk|up|down|higher|lower)\s+(?:[\w’'-]+\s+){0,3}by|adds?|added|rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
+                            r"shrank|shrunk|up|down|higher|lower)\s+(?:[\w’'-]+\s+){0,3}by|adds?|added|adding|"
+                            r"rose|fell|grew|dropped|climbed|declined|jumped|slipped|"
                             r"increased|"
                             r"decreased|(?<!made )(?<!make )(?<!makes )(?<!making )up|down|"
                             r"rise of|fall of|increase of|cut of|drop of)\s*(?:an average of\s*)?"
@@ -163,6 +172,9 @@ _CHANGE_BEFORE = re.compile(r"\b(?:(?:rose|risen|fell|fallen|grew|grown|dropped|
 #: A percentage followed by one of these is a change: "a 10% increase".
 _CHANGE_NOUNS = {"rise", "increase", "cut", "fall", "drop", "reduction", "decline", "gain", "jump", "hike", "decrease",
                  "uplift", "raise"}
+#: Words ending in "s" that are not plural nouns, after a count's first noun ("3,000 homes across").
+_NOT_HEAD = {"across", "towards", "whereas", "perhaps", "plus", "thus", "its", "this", "is", "was", "has", "does",
+             "as", "us", "always", "afterwards", "besides", "unless"}
 _SKIP_NOUN = {"of", "the", "a", "an", "new", "more", "extra", "additional", "other", "full-time", "part-time",
               "local", "further", "fewer", "less", "hourly", "permanent", "temporary", "seasonal", "skilled",
               "existing", "current", "former", "registered", "licensed", "frontline", "front-line", "senior",
@@ -239,6 +251,8 @@ class When:
     kind: str
     value: tuple
     surface: str
+    #: A bound, not the day of the event: "restored by Monday", "closed until Friday".
+    bound: bool = False
 
 
 @dataclass(frozen=True)
@@ -341,12 +355,17 @@ def _singular(word: str) -> str:
 
 def _noun(words: list[str]) -> tuple[str | None, str | None]:
     """The word a count counts, and its group's name: "450 redundancies" -> (redundancies, job)."""
-    for word in words[:3]:
+    for i, word in enumerate(words[:3]):
         low = word.lower()
-        if low in _SKIP_NOUN:
-            continue
+        if low in _SKIP_NOUN or low.endswith(("'s", "’s")):
+            continue  # "450 of the firm's staff" counts staff
         if low in _STOP_NOUN:
             return None, None
+        # A noun before a plural noun names what kind: "31 league games", "nine league goals".
+        head = words[i + 1].lower() if i + 1 < len(words) else ""
+        if (not low.endswith("s") and head.endswith("s") and head.isalpha() and head.islower()
+                and head not in _STOP_NOUN and head not in _NOT_HEAD):
+            word, low = words[i + 1], head
         noun = _singular(low)
         return word, _NOUN_GROUP.get(noun, noun)
     return None, None
@@ -464,7 +483,8 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     scale = SCALES.get(scale_word, 1.0)
     top = None
     before = text[max(0, match.start() - 40):match.start()]
-    other_level = _OTHER_LEVEL_BEFORE.search(before)
+    other_level = _OTHER_LEVEL_BEFORE.search(before) or _EXPECTED_BEFORE.search(
+        re.split(r"[;:]|, (?:but|while|and)\b", text[max(0, match.start() - 80):match.start()])[-1])
     change = _CHANGE_BEFORE.search(before)  # "up by £1.50 to £21.50": a change, then a level
     tail = None if change or other_level else _RANGE_TAIL.match(text[end:])
     if tail and _number(tail.group("num")) is not None:
@@ -522,7 +542,9 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         unit += " change"  # a rise or fall compares with another rise or fall, not with a level
     elif other_level:
         unit += " before"  # "up from £255": what it was, not what it is
-    return end, Quantity(value, low, high, unit, noun, surface, part=bool(PART_MARKERS.search(context)))
+    # The whole a part is taken from ("14,000 of the district's 22,000 lights") is no level of its own.
+    total = bool(_TOTAL_BEFORE.search(before))
+    return end, Quantity(value, low, high, unit, noun, surface, part=bool(PART_MARKERS.search(context)) or total)
 
 
 # ---------------------------------------------------------------------------- dates
@@ -543,6 +565,15 @@ def _parse_date(surface: str) -> tuple[int, int] | None:
 _SAID_ON = re.compile(r"\b(?:said|says|announced|confirmed|reported|stated|added|warned|wrote|"
                       r"told \w+|in a statement)\s+(?:on|late on|early on|in)\s+"
                       r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?$", re.I)
+
+
+#: A date as a bound: "by Monday evening", "until 3 March", "no later than June".
+_BOUND_BEFORE = re.compile(r"\b(?:by|until|till|before|no later than)\s+(?:the\s+)?(?:end of\s+|start of\s+)?"
+                           r"(?:early|late|mid-?)?\s*$", re.I)
+
+
+def _bound(text: str, start: int) -> bool:
+    return bool(_BOUND_BEFORE.search(text[max(0, start - 30):start]))
 
 
 def _said_on(text: str, start: int) -> bool:
@@ -578,24 +609,27 @@ def whens(text: str) -> list[When]:
             continue
         year = match.group("y1") or match.group("y2")
         surface = match.group(0).strip()
+        if surface.endswith(".") and month_word in MONTHS:  # a full stop, not "Sept."
+            surface = surface[:-1]
         if year:
             try:
                 weekday = WEEKDAYS[datetime.date(int(year), parsed[0], parsed[1]).weekday()]
                 surface = f"{surface} (a {weekday.capitalize()})"
             except ValueError:
                 pass
-        found.append(When("date", (int(year) if year else None, parsed[0], parsed[1]), surface))
+        found.append(When("date", (int(year) if year else None, parsed[0], parsed[1]), surface,
+                          _bound(text, match.start())))
     for match in _WEEKDAY.finditer(text):
         if _said_on(text, match.start()):
             continue
-        found.append(When("weekday", (match.group(1).lower(),), match.group(1)))
+        found.append(When("weekday", (match.group(1).lower(),), match.group(1), _bound(text, match.start())))
     dated_months = {w.value[1] for w in found if w.kind == "date"}
     for match in _MONTH.finditer(text):
         if _said_on(text, match.start("m")) or _reference(text, match.start("m")):
             continue
         month = MONTHS.index(match.group("m").lower()) + 1
         if month not in dated_months:
-            found.append(When("month", (month,), match.group("m")))
+            found.append(When("month", (month,), match.group("m"), _bound(text, match.start("m"))))
     for match in _QUARTER.finditer(text):
         if _reference(text, match.start()):
             continue
@@ -731,6 +765,8 @@ def _date_conflicts(a: Iterable[When], b: Iterable[When]) -> list[tuple[When, Wh
     out = []
     for x in a:
         for y in b:
+            if x.bound != y.bound:
+                continue  # "restored by Monday" / "lost on Sunday": a bound and a day agree
             kinds = {x.kind, y.kind}
             if x.kind == y.kind:
                 if (x.kind, x.value) in shared or (y.kind, y.value) in shared or x.value == y.value:
@@ -816,7 +852,9 @@ def compare(claim: str, evidence: str, claim_facts: Facts | None = None,
        September"); with no date between them: a conflict.
     4. Numbered occasions or reporting quarters that differ ("day 13" / "day 123", "in the
        first quarter" / "in the second quarter"): different events. Dates that
-       can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict.
+       can't name the same day or period ("Thursday" / "Friday 13 March 2026"): a conflict. A
+       date given as a bound ("restored by Monday", "until 3 March") is compared only with
+       another bound, not with the day of an event ("cut on Sunday").
     5. Values of one measure that agree, restated in other words ("a quarter of staff" / "25% of
        employees"): agree. The same figure in the same words ("14 schools" / "14 schools") is
        shared ground, and says nothing.

@@ -206,6 +206,28 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
          None),
         ("The group handles 900 million litres of milk a year.",
          "The two businesses collect about 2.5 million litres of milk a day.", "agree", None),
+        # a bound ("by", "until") is not the day of the event: "reopened by Friday" / "shut on Wednesday"
+        ("The line had reopened by Friday morning, the operator said.", "A landslip shut the line on Wednesday.",
+         None, None),
+        ("The sale runs until 4 March.", "The sale closes on 2 March.", None, None),
+        ("Entries must arrive by Monday.", "Entries must arrive by Thursday.", "conflict", "Monday vs Thursday"),
+        # the noun a count counts is the last of a compound: "league games" are games
+        ("She scored 14 goals in 30 league games.", "She scored 14 league goals in 30 appearances.", "agree", None),
+        ("The club played 30 league games.", "The club played 38 league games.", "conflict", None),
+        # a rate added to a bill is a change, however it is introduced
+        ("The rise will add £2 a week to bills.", "The rise will add about £104 a year to bills.", "agree", None),
+        ("Bills will rise by 5%, adding about £104 a year.", "Bills will rise by 5%, adding £3 a week.", "conflict",
+         None),
+        # what was expected or forecast is another level, not the outcome
+        ("Pre-tax profit rose to £48m.", "Analysts had on average expected pre-tax profit of about £40m.", None, None),
+        ("Pre-tax profit rose to £48m.", "Pre-tax profit came in at £40m.", "conflict", None),
+        # a whole that a part is taken from is not a level to compare
+        ("About 300 of the council's 1,200 parking spaces will go.", "Roughly 300 spaces will go.", None, None),
+        ("About 450 of Kelmar's staff will move.", "Kelmar will move 600 staff.", "conflict", None),
+        # last summer's event is another one, but not "until last summer"
+        ("The festival will open on 9 July.", "Last summer the festival opened on 14 July.", "different-event", None),
+        ("No faults were found until last summer, when the survey was done on 3 June.",
+         "The survey was carried out on 8 June.", "conflict", "3 June vs 8 June"),
     ],
 )
 def test_compare(claim, evidence, kind, reason):
