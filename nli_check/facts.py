@@ -79,7 +79,8 @@ HEDGES = {
 PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
 #: Words that mark a figure as a part of a larger one ("in Stonebridge alone, 9,500").
 PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|(?<!in )extra|"
-                          r"additional|so far|latest|remaining|still|largest|biggest|smallest|for each|for every)\b",
+                          r"additional|so far|latest|remaining|still|largest|biggest|smallest|for each|for every|"
+                          r"towards?)\b",
                           re.I)
 #: Words with which news copy brings in another event than the one it reports.
 OTHER_EVENT = re.compile(
@@ -151,13 +152,24 @@ _CLOCK = re.compile(r"\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\b\.?)?|\b\d{1,2}(?:\.\d{2})?
 _SCORE = re.compile(r"\b\d{1,2}-\d{1,2}\b")
 #: A magnitude (of an earthquake): "a magnitude 6.4 earthquake", "of magnitude 5.7".
 _MAGNITUDE_BEFORE = re.compile(r"\bmagnitude[\s-]?$", re.I)
+#: A count of what someone holds, not of what happened: "leases 140 pubs", "now has 611 pubs"
+#: is no measure of "42 pubs closed".
+_HELD_BEFORE = re.compile(r"\b(?:has|have|had|leases?|leased|owns?|owned|operates?|operated|runs?|employs?|employed|"
+                          r"manages?|managed|houses?|housed)\s+(?:a total of\s+|an estimated\s+)?"
+                          r"(?:about|around|some|nearly|almost|more than|over|just over|just under|roughly|fewer than)?"
+                          r"\s*$", re.I)
+#: A record over a span: "the slowest increase for two years", "the first rise in 18 months".
+_RECORD_BEFORE = re.compile(r"\b(?:the|its|their)\s+(?:\w+est|most \w+|least \w+|first|1st|only)\b[^,;.]*?"
+                            r"\b(?:for|in)\s+"
+                            r"(?:over\s+|more than\s+|almost\s+|nearly\s+|at least\s+)?$", re.I)
 #: A total right after a part of it: "14,000 of the district's 22,000", "nine out of 12".
 _TOTAL_BEFORE = re.compile(r"\d\s+(?:[a-z]+\s+)?(?:out\s+)?of\s+(?:the\s+|its\s+|their\s+|all\s+)?"
                            r"(?:[\w-]+(?:'s|’s)\s+)?[£$€]?$", re.I)
-#: A figure that was expected or forecast, not the outcome: "analysts had expected profit of £180m".
+#: A figure that was expected, forecast or set as a target, not the outcome: "analysts had expected
+#: profit of £180m", "guidance says assessments should begin within 13 weeks".
 _EXPECTED_BEFORE = re.compile(r"\b(?:had (?:\w+ ){0,2}(?:expected|forecast|predicted)|analysts(?:'|’)? ?(?:\w+ ){0,3}"
-                              r"(?:expected|forecast|predicted|estimated)|forecasts? of|consensus|expectations? of)\b",
-                              re.I)
+                              r"(?:expected|forecast|predicted|estimated)|forecasts? of|consensus|expectations? of|"
+                              r"targets?|standard|guidance|goal|aims? (?:to|for))\b", re.I)
 #: A level the figure is compared with, not the one stated: "up from £255", "instead of half".
 _OTHER_LEVEL_BEFORE = re.compile(r"\b(?:from|instead of|rather than|compared with|compared to)\s*"
                                  r"(?:about|around|nearly|almost|just|more than|less than|over|under)?\s*[£$€]?$", re.I)
@@ -542,6 +554,10 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         unit += " change"  # a rise or fall compares with another rise or fall, not with a level
     elif other_level:
         unit += " before"  # "up from £255": what it was, not what it is
+    elif unit == "time" and _RECORD_BEFORE.search(text[max(0, match.start() - 80):match.start()]):
+        unit += " before"  # "the slowest rise for two years": a span to compare with, not the event's
+    elif unit == "count" and _HELD_BEFORE.search(before):
+        unit += " held"
     # The whole a part is taken from ("14,000 of the district's 22,000 lights") is no level of its own.
     total = bool(_TOTAL_BEFORE.search(before))
     return end, Quantity(value, low, high, unit, noun, surface, part=bool(PART_MARKERS.search(context)) or total)
@@ -991,7 +1007,7 @@ _FILLER = frozenset("""
     sign signs evidence reason more further such that this there were even also only ever much many
 """.split())
 #: A denial with a condition ("never open without a lifeguard") denies less than its verb.
-_CONDITION = re.compile(r"\b(?:unless|without|except)\b")
+_CONDITION = re.compile(r"\b(?:unless|without|except|until|till|once)\b")
 #: Words that deny without a negation ("stopped reporting" agrees with "no longer reported").
 _IMPLICIT_NEGATION = re.compile(r"\b(?:stopped|stops|ceased|ceases|refused|refuses|denied|denies|declined|failed|"
                                 r"rarely|seldom|hardly|barely|lack|lacked|lacks|unable|absent)\b")

@@ -228,6 +228,16 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
         ("The festival will open on 9 July.", "Last summer the festival opened on 14 July.", "different-event", None),
         ("No faults were found until last summer, when the survey was done on 3 June.",
          "The survey was carried out on 8 June.", "conflict", "3 June vs 8 June"),
+        # what someone holds is no count of what happened: "leases 140 pubs" / "42 pubs closed"
+        ("The brewery leases 140 pubs in the county.", "Forty-two pubs in the county closed.", None, None),
+        ("The brewery leases 140 pubs.", "The brewery leases 260 pubs.", "conflict", None),
+        # a target is not the outcome; a contribution towards a cost is part of it
+        ("Guidance says patients should be seen within four hours.", "Patients waited 11 hours on average.", None,
+         None),
+        ("The scheme cost £90,000.", "The parish gave £30,000 towards the cost.", None, None),
+        # a record over a span: "the smallest rise for three years" dates no event
+        ("Prices fell 2%, the first fall in 18 months.", "The fall followed six months of rises.", None, None),
+        ("The works took three years.", "The works took 12 months.", "conflict", None),
     ],
 )
 def test_compare(claim, evidence, kind, reason):
@@ -288,6 +298,8 @@ def test_opposite_outcomes(claim, evidence, reason):
         # a denial with a condition, and a denial without a negation word, deny less
         ("The pool will never be open without a lifeguard.", "The pool will open from 7am.", None),
         ("Retailers no longer reported every theft.", "Many retailers had stopped reporting thefts.", None),
+        ("Owners should not use the heater until it is repaired.", "The heater is safe to use again once repaired.",
+         None),
         # what is denied is not what the other asserts
         ("No homes in Kelderby were flooded.", "The evacuation order covering Kelderby remains.", None),
     ],
