@@ -584,7 +584,8 @@ _SAID_ON = re.compile(r"\b(?:said|says|announced|confirmed|reported|stated|added
 
 
 #: A date as a bound: "by Monday evening", "until 3 March", "no later than June".
-_BOUND_BEFORE = re.compile(r"\b(?:by|until|till|before|no later than)\s+(?:the\s+)?(?:end of\s+|start of\s+)?"
+_BOUND_BEFORE = re.compile(r"\b(?:by|until|till|before|no later than)\s+(?:at (?:the )?(?:least|earliest)\s+)?"
+                           r"(?:the\s+)?(?:end of\s+|start of\s+)?"
                            r"(?:early|late|mid-?)?\s*$", re.I)
 
 

@@ -229,6 +229,27 @@ def test_dates_of_one_event_conflict_below_the_fact_floor_when_the_model_agrees(
     assert no_model.label == "neutral"
 
 
+def test_dates_of_sentences_that_share_two_names_conflict_without_the_model(scripted_model):
+    """Days of one event conflict down to DATES_NAMED_MIN_SIMILARITY when the two sentences share
+    two names or more, whatever the model says; with one name shared, or below that similarity,
+    they don't."""
+    from nli_check.pipeline import DATES_NAMED_MIN_SIMILARITY, FACT_CONFIDENCE, FACT_MIN_SIMILARITY
+
+    assert DATES_NAMED_MIN_SIMILARITY < FACT_MIN_SIMILARITY
+    [wednesday] = segment(Document("draft.txt", "Thieves broke into Harwick Abbey Museum early on Wednesday."))
+    [monday] = segment(Document("police.txt", "Officers were called to Harwick Abbey Museum at 3am on Monday 9 March."))
+    [one_name] = segment(Document("police.txt", "Officers were called to the Harwick museum at 3am on Monday 9 March."))
+    unsure = [("Wednesday", "Monday", UNSURE), ("Monday", "Wednesday", UNSURE)]
+    named, one, unlike = classify_pairs(
+        scripted_model(unsure), [wednesday], [monday, one_name],
+        [(0, 0, DATES_NAMED_MIN_SIMILARITY), (0, 1, DATES_NAMED_MIN_SIMILARITY),
+         (0, 0, DATES_NAMED_MIN_SIMILARITY - 0.05)])
+    assert (named.label, named.confidence) == ("contradiction", FACT_CONFIDENCE)
+    assert named.reason == "Wednesday vs Monday"
+    assert one.label == "neutral"
+    assert unlike.label == "neutral"
+
+
 def test_counts_of_one_noun_conflict_at_a_lower_similarity_than_other_figures(scripted_model):
     """"380 jobs" / "160 jobs" count one thing, so a conflict needs only
     FACT_MIN_SIMILARITY_COUNTS; money needs FACT_MIN_SIMILARITY."""

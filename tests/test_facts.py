@@ -210,6 +210,7 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
         ("The line had reopened by Friday morning, the operator said.", "A landslip shut the line on Wednesday.",
          None, None),
         ("The sale runs until 4 March.", "The sale closes on 2 March.", None, None),
+        ("The road will stay shut until at least Friday.", "A lorry crashed on the road on Tuesday.", None, None),
         ("Entries must arrive by Monday.", "Entries must arrive by Thursday.", "conflict", "Monday vs Thursday"),
         # the noun a count counts is the last of a compound: "league games" are games
         ("She scored 14 goals in 30 league games.", "She scored 14 league goals in 30 appearances.", "agree", None),
