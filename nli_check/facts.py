@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from nli_check.text import speaker_name
+from nli_check.text import DENIAL_VERBS, speaker_name
 
 logger = logging.getLogger(__name__)
 
@@ -1038,4 +1038,29 @@ def denied(claim: str, evidence: str) -> str | None:
         if asserted:
             shown = match.group(0)[:match.group(0).index(verb) + len(verb)]
             return f"'{shown}' vs '{asserted}'" if negated is a else f"'{asserted}' vs '{shown}'"
+    return None
+
+
+#: A rebuttal of what another party said, without restating it: "rejected the councillor's
+#: account", "disputed the council's claim, saying ...".
+_REBUTTAL = re.compile(
+    r"\b(?:" + "|".join(sorted(DENIAL_VERBS, key=len, reverse=True)) + r")\s+(?:the\s+)?"
+    r"(?P<owner>[A-Za-z][\w-]*)(?:'s|’s)\s+(?:claims?|account|explanation|version|figures|assessment|"
+    r"characteri[sz]ation|interpretation|findings?|allegations?|accusations?|criticism)\b(?!\s+(?:that|of|about)\b)",
+    re.I,
+)
+
+
+def rebutted(claim: str, claim_speaker: str | None, evidence: str, evidence_speaker: str | None) -> str | None:
+    """The words with which one sentence rebuts what the other's speaker said ("'rejected the
+    councillor's account'" against "Councillor Ann Lee said ..."), or None: the rebutted party,
+    named before "'s", must be the other sentence's speaker."""
+    if len(claim) > MAX_CHARS or len(evidence) > MAX_CHARS:
+        return None
+    for text, other_speaker in ((claim, evidence_speaker), (evidence, claim_speaker)):
+        match = _REBUTTAL.search(text)
+        if match and other_speaker:
+            owner = match.group("owner").lower()[:5]
+            if any(word.lower()[:5] == owner for word in re.findall(r"[A-Za-z][\w-]*", other_speaker)):
+                return f"'{match.group(0)}'"
     return None

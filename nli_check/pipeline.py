@@ -297,6 +297,13 @@ def classify_pairs(
             opposed = facts.opposed(claim_index, evidence_index)
             if opposed:
                 reason, confidence = opposed, max(confidence, FACT_CONFIDENCE)
+        if label != CONTRADICTION and not both_deny and similarity >= DISPUTE_MIN_SIMILARITY:
+            # "rejected the councillor's account" against what the councillor said: the party
+            # named is the other's speaker, so they speak of one matter, whatever names differ
+            rebuttal = facts.rebutted(claim_index, evidence_index)
+            if rebuttal:
+                label, view, row = CONTRADICTION, c_view, c_probs
+                confidence, reason = max(float(row[c_col]), FACT_CONFIDENCE), rebuttal
         findings.append(
             Finding(
                 claim=claims[claim_index],
@@ -360,6 +367,10 @@ class _Facts:
     def shared_names(self, claim_index: int, evidence_index: int) -> int:
         """How many names (not the speakers') the two sentences share: "Eastmoor", "Museum"."""
         return len(self._of(self.claims[claim_index]).names & self._of(self.evidence[evidence_index]).names)
+
+    def rebutted(self, claim_index: int, evidence_index: int) -> str | None:
+        claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
+        return self._facts.rebutted(claim.text, claim.speaker, evidence.text, evidence.speaker)
 
     def opposed(self, claim_index: int, evidence_index: int) -> str | None:
         claim, evidence = self.claims[claim_index].text, self.evidence[evidence_index].text

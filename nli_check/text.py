@@ -56,8 +56,10 @@ DENIAL_VERBS: tuple[str, ...] = (
 )
 #: Nouns of "denied reports that P", "dismissed claims of P".
 _CLAIM_NOUNS = (
-    r"(?:the\s+)?(?:claims?|reports?|suggestions?|allegations?|accusations?|speculation|"
-    r"rumou?rs?|assertions?|notions?|the\s+idea|ideas?|talk|charges?|statements?)"
+    r"(?:(?:the|any|all|his|her|its|their|our|these|those)\s+)?(?:[\w-]+(?:'s|’s)\s+)?"
+    r"(?:claims?|reports?|suggestions?|allegations?|accusations?|speculation|"
+    r"rumou?rs?|assertions?|notions?|the\s+idea|ideas?|talk|charges?|statements?|accounts?|explanations?|"
+    r"versions?|characteri[sz]ations?|interpretations?)"
 )
 #: "no evidence of", "no sign that", "nothing to suggest".
 _NO_EVIDENCE = (

@@ -250,6 +250,21 @@ def test_dates_of_sentences_that_share_two_names_conflict_without_the_model(scri
     assert unlike.label == "neutral"
 
 
+def test_a_rebuttal_of_the_other_speakers_account_is_a_contradiction(scripted_model):
+    """"Residents rejected the councillor's account" against what the councillor said is a
+    contradiction the model need not see, down to DISPUTE_MIN_SIMILARITY."""
+    from nli_check.pipeline import DISPUTE_MIN_SIMILARITY, FACT_CONFIDENCE
+
+    [said] = segment(Document("draft.txt", "Councillor Ann Lee said the café had been warmly welcomed."))
+    [rebuttal] = segment(Document("letters.txt", "Residents rejected the councillor's account, saying 30 objections "
+                                                 "were lodged."))
+    rebutted, unlike = classify_pairs(scripted_model([]), [said], [rebuttal],
+                                      [(0, 0, DISPUTE_MIN_SIMILARITY), (0, 0, DISPUTE_MIN_SIMILARITY - 0.05)])
+    assert (rebutted.label, rebutted.confidence) == ("contradiction", FACT_CONFIDENCE)
+    assert rebutted.reason == "'rejected the councillor's account'"
+    assert unlike.label == "neutral"
+
+
 def test_counts_of_one_noun_conflict_at_a_lower_similarity_than_other_figures(scripted_model):
     """"380 jobs" / "160 jobs" count one thing, so a conflict needs only
     FACT_MIN_SIMILARITY_COUNTS; money needs FACT_MIN_SIMILARITY."""

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from nli_check.facts import compare, denied, known_names, opposites, quantities, read, whens
+from nli_check.facts import compare, denied, known_names, opposites, quantities, read, rebutted, whens
 
 
 def _kind(a: str, b: str) -> str | None:
@@ -309,6 +309,25 @@ def test_a_denial_of_what_the_other_asserts(claim, evidence, reason):
     assert denied(claim, evidence) == reason
 
 
+@pytest.mark.parametrize(
+    ("rebuttal", "speaker", "reason"),
+    [
+        ("Residents rejected the councillor's account, saying 30 objections were lodged.", "Councillor Ann Lee",
+         "'rejected the councillor's account'"),
+        ("Walkers disputed the council's claim.", "Council officers", "'disputed the council's claim'"),
+        # the party rebutted is not the one who spoke
+        ("Greystone disputed the union's figures, saying most farms would stay.", "Greystone", None),
+        # the claim restated ("that P") is a denial for the model, not a rebuttal of a speaker
+        ("Residents rejected the councillor's claim that the café was welcome.", "Councillor Ann Lee", None),
+    ],
+)
+def test_a_rebuttal_of_what_the_other_speaker_said(rebuttal, speaker, reason):
+    other = f"{speaker} said the café had been warmly welcomed."
+    assert rebutted(other, speaker, rebuttal, None) == reason
+    assert rebutted(rebuttal, None, other, speaker) == reason
+    assert rebutted(other, None, rebuttal, None) is None
+
+
 # ---------------------------------------------------------------------------- bad input
 ODD = [
     "", " ", "10^500", "1,2,3,4", "½", "٣", "1e400", "9" * 100_000, "£" * 10_000, "1." * 30_000,
@@ -326,6 +345,7 @@ def test_odd_text_gives_an_answer_in_bounded_time(text):
     opposites(text, "Sales rose.")
     denied(text, "Tessaro will appeal.")
     denied(text + " not appeal", text)
+    rebutted(text, text, "Critics rejected the council's account.", "Council officers")
     assert time.perf_counter() - started < 2.0
     assert isinstance(facts.quantities, tuple)
 
@@ -342,6 +362,7 @@ def test_random_unicode_never_raises():
         opposites(text, other)
         denied(text, other)
         denied("not " + text, other)
+        rebutted(text, other, other, text)
 
 
 def test_articles_far_apart_report_different_events():

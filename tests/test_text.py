@@ -76,6 +76,13 @@ def test_repeated_sentences_get_their_own_offsets():
          "The Kremlin planned an invasion", -1),
         ("Officials dismissed claims that the troops had left.", "Officials",
          "dismissed claims that", "the troops had left", -1),
+        # the claim with a determiner or an owner, and other words for it
+        ("The printer rejected any suggestion that its staff had erred.", "The printer",
+         "rejected any suggestion that", "its staff had erred", -1),
+        ("The club disputed the league's account that fans had rioted.", "The club",
+         "disputed the league's account that", "fans had rioted", -1),
+        ("The panel rejected his explanation that the error was a typo.", "The panel",
+         "rejected his explanation that", "the error was a typo", -1),
         ("There is no evidence of a withdrawal, the minister said.", "the minister",
          "no evidence of", "a withdrawal", -1),
         ("The minister told reporters that the tanks were leaving.", "The minister", "told",
