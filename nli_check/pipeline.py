@@ -222,12 +222,17 @@ def classify_pairs(
     - incompatible figures or dates of one event, in sentences at least
       :data:`FACT_MIN_SIMILARITY` similar (:data:`FACT_MIN_SIMILARITY_COUNTS` for counts of one
       noun), or incompatible days or months of a pair the model calls a contradiction ("found
-      safe on Monday" / "found alive on Tuesday 10 November"; years apart count only as figures
+      safe on Monday" / "found alive on Tuesday 10 November") or of sentences that share two
+      names, down to :data:`DATES_NAMED_MIN_SIMILARITY` (years apart count only as figures
       do): a contradiction, with confidence at least :data:`FACT_CONFIDENCE`;
     - with no figures or dates to compare, a contradiction the model calls between sentences at
       least :data:`OPPOSITE_MIN_SIMILARITY` similar that state opposite outcomes ("rose" /
       "fell"), or where one denies what the other asserts ("has no plans to close" / "will
-      close"): confidence at least :data:`FACT_CONFIDENCE`.
+      close"): confidence at least :data:`FACT_CONFIDENCE`;
+    - a rebuttal of what the other sentence's speaker said ("residents rejected the
+      councillor's account" / "Councillor Lee said ..."), between sentences at least
+      :data:`DISPUTE_MIN_SIMILARITY` similar: a contradiction, with confidence at least
+      :data:`FACT_CONFIDENCE`.
 
     ``Finding.reason`` says what the facts showed ("120 jobs vs 450 redundancies", "'rose' vs
     'fell'");
