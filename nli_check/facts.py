@@ -999,6 +999,41 @@ def opposites(claim: str, evidence: str) -> str | None:
     return None
 
 
+#: The day a state ends: "closed until Friday", "shut until at least 3 March".
+_UNTIL_DAY = re.compile(r"\b(?:until|till)\s+(?:at (?:the )?(?:least|earliest)\s+)?"
+                        r"([A-Z][a-z]+day|\d{1,2} [A-Z][a-z]+)")
+
+
+def state_ends(claim: str, evidence: str) -> str | None:
+    """A state one sentence bounds ("closed until Friday") and the opposite state the other
+    gives on that day ("will reopen on Friday 20 February"): the two agree. The words of both,
+    or None."""
+    if len(claim) > MAX_CHARS or len(evidence) > MAX_CHARS:
+        return None
+    turned = opposites(claim, evidence)
+    if not turned:
+        return None
+    for x, y in ((claim, evidence), (evidence, claim)):
+        until = _UNTIL_DAY.findall(x)
+        ends = [w for w in whens(x) if w.bound and any(w.surface.startswith(day) for day in until)]
+        for end in ends:
+            day = next((w for w in whens(y) if not w.bound and _same_day(end, w)), None)
+            if day:
+                return f"until {end.surface} = on {day.surface}"
+    return None
+
+
+def _same_day(a: When, b: When) -> bool:
+    """Whether two dates can name one day: equal, or a weekday and a full date that falls on it."""
+    if a.kind == b.kind:
+        return a.value == b.value or (a.kind == "date" and (a.value[0] is None or b.value[0] is None)
+                                      and a.value[1:] == b.value[1:])
+    if {a.kind, b.kind} == {"date", "weekday"}:
+        date, weekday = (a, b) if a.kind == "date" else (b, a)
+        return _weekday_of(date) == weekday.value[0]  # only a full date, with its year, names its weekday
+    return False
+
+
 #: A negated verb: "not", "never", "n't", "no plans to", "no intention of", "no longer", and the
 #: words after it, where the first that is not :data:`_FILLER` is what is denied.
 _NEGATED = re.compile(r"(?:\b(?:not|never|no(?= plans? to| intention| longer))|n't)(?P<words>(?:\s+[a-z’'-]+){1,4})")

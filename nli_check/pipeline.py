@@ -296,6 +296,10 @@ def classify_pairs(
             elif comparison.kind == "conflict" and (similarity >= needed or dated) and not both_deny:
                 label, view, row = CONTRADICTION, c_view, c_probs
                 confidence = max(float(row[c_col]), FACT_CONFIDENCE)
+        elif label == CONTRADICTION and (ended := facts.state_ends(claim_index, evidence_index)):
+            # "closed until Friday" / "reopens on Friday": the state and its end agree
+            label, view, row = NEUTRAL, both[0][0], both[0][1]
+            confidence, reason = float(row[n_col]), ended
         elif label == CONTRADICTION and similarity >= OPPOSITE_MIN_SIMILARITY:
             # The model's contradiction, and opposite outcomes ("rose" / "fell") or a denial of
             # what the other asserts ("has no plans to close" / "will close").
@@ -376,6 +380,9 @@ class _Facts:
     def rebutted(self, claim_index: int, evidence_index: int) -> str | None:
         claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
         return self._facts.rebutted(claim.text, claim.speaker, evidence.text, evidence.speaker)
+
+    def state_ends(self, claim_index: int, evidence_index: int) -> str | None:
+        return self._facts.state_ends(self.claims[claim_index].text, self.evidence[evidence_index].text)
 
     def opposed(self, claim_index: int, evidence_index: int) -> str | None:
         claim, evidence = self.claims[claim_index].text, self.evidence[evidence_index].text

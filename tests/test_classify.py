@@ -250,6 +250,17 @@ def test_dates_of_sentences_that_share_two_names_conflict_without_the_model(scri
     assert unlike.label == "neutral"
 
 
+def test_a_state_until_a_day_and_its_opposite_from_that_day_are_not_a_contradiction(scripted_model):
+    """"Closed until Friday" / "reopens on Friday 20 February" agree, whatever the model says."""
+    [closed] = segment(Document("draft.txt", "The museum will stay closed until Friday."))
+    [reopens] = segment(Document("museum.txt", "The museum will reopen to visitors on Friday 20 February."))
+    [later] = segment(Document("museum.txt", "The museum will reopen to visitors on Monday 23 February."))
+    says = [("closed", "reopen", probs(0.9, 0.05)), ("reopen", "closed", probs(0.9, 0.05))]
+    agree, conflict = classify_pairs(scripted_model(says), [closed], [reopens, later], [(0, 0, 0.8), (0, 1, 0.8)])
+    assert (agree.label, agree.reason) == ("neutral", "until Friday = on Friday")
+    assert conflict.label == "contradiction"
+
+
 def test_a_rebuttal_of_the_other_speakers_account_is_a_contradiction(scripted_model):
     """"Residents rejected the councillor's account" against what the councillor said is a
     contradiction the model need not see, down to DISPUTE_MIN_SIMILARITY."""

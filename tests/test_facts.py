@@ -7,7 +7,17 @@ import time
 
 import pytest
 
-from nli_check.facts import compare, denied, known_names, opposites, quantities, read, rebutted, whens
+from nli_check.facts import (
+    compare,
+    denied,
+    known_names,
+    opposites,
+    quantities,
+    read,
+    rebutted,
+    state_ends,
+    whens,
+)
 
 
 def _kind(a: str, b: str) -> str | None:
@@ -310,6 +320,22 @@ def test_a_denial_of_what_the_other_asserts(claim, evidence, reason):
 
 
 @pytest.mark.parametrize(
+    ("first", "second", "reason"),
+    [
+        ("The museum will stay closed until Friday.", "The museum will reopen on Friday 20 February.",
+         "until Friday = on Friday"),
+        ("The pool is shut until 3 March.", "The pool reopens on 3 March.", "until 3 March = on 3 March"),
+        # another day, or no day to end on: the states still conflict
+        ("The pool is shut until 3 March.", "The pool reopened on 1 March.", None),
+        ("The bridge reopened on Friday.", "The bridge will stay closed until tests are done.", None),
+    ],
+)
+def test_a_state_until_a_day_agrees_with_its_opposite_from_that_day(first, second, reason):
+    assert state_ends(first, second) == reason
+    assert state_ends(second, first) == reason
+
+
+@pytest.mark.parametrize(
     ("rebuttal", "speaker", "reason"),
     [
         ("Residents rejected the councillor's account, saying 30 objections were lodged.", "Councillor Ann Lee",
@@ -346,6 +372,7 @@ def test_odd_text_gives_an_answer_in_bounded_time(text):
     denied(text, "Tessaro will appeal.")
     denied(text + " not appeal", text)
     rebutted(text, text, "Critics rejected the council's account.", "Council officers")
+    state_ends(text, "The pool is shut until 3 March.")
     assert time.perf_counter() - started < 2.0
     assert isinstance(facts.quantities, tuple)
 
