@@ -1086,16 +1086,27 @@ _REBUTTAL = re.compile(
 )
 
 
+def rebuttal(text: str) -> tuple[str, str] | None:
+    """The words with which a sentence rebuts another party's account ("'rejected the
+    councillor's account'"), and the first five letters of that party ("counc"); or None."""
+    if len(text) > MAX_CHARS:
+        return None
+    match = _REBUTTAL.search(text)
+    return (f"'{match.group(0)}'", match.group("owner").lower()[:5]) if match else None
+
+
+def rebuts(found: tuple[str, str] | None, speaker: str | None) -> bool:
+    """Whether a :func:`rebuttal` is of what ``speaker`` said: the party it names is the speaker."""
+    return bool(found and speaker
+                and any(word.lower()[:5] == found[1] for word in re.findall(r"[A-Za-z][\w-]*", speaker)))
+
+
 def rebutted(claim: str, claim_speaker: str | None, evidence: str, evidence_speaker: str | None) -> str | None:
     """The words with which one sentence rebuts what the other's speaker said ("'rejected the
     councillor's account'" against "Councillor Ann Lee said ..."), or None: the rebutted party,
     named before "'s", must be the other sentence's speaker."""
-    if len(claim) > MAX_CHARS or len(evidence) > MAX_CHARS:
-        return None
     for text, other_speaker in ((claim, evidence_speaker), (evidence, claim_speaker)):
-        match = _REBUTTAL.search(text)
-        if match and other_speaker:
-            owner = match.group("owner").lower()[:5]
-            if any(word.lower()[:5] == owner for word in re.findall(r"[A-Za-z][\w-]*", other_speaker)):
-                return f"'{match.group(0)}'"
+        found = rebuttal(text)
+        if rebuts(found, other_speaker):
+            return found[0]
     return None

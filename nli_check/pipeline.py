@@ -350,6 +350,7 @@ class _Facts:
         self.whole_documents = whole_documents
         self.known = facts.known_names(s.text for s in (*claims, *evidence))
         self._read: dict[int, object] = {}
+        self._rebuttals: dict[int, tuple[str, str] | None] = {}
         self._by_source: dict[str, list[Sentence]] = {}
         for sentence in (*claims, *evidence):
             self._by_source.setdefault(sentence.source, []).append(sentence)
@@ -378,8 +379,16 @@ class _Facts:
         return len(self._of(self.claims[claim_index]).names & self._of(self.evidence[evidence_index]).names)
 
     def rebutted(self, claim_index: int, evidence_index: int) -> str | None:
+        """:func:`nli_check.facts.rebutted`, each sentence read once (most pairs hold no rebuttal)."""
         claim, evidence = self.claims[claim_index], self.evidence[evidence_index]
-        return self._facts.rebutted(claim.text, claim.speaker, evidence.text, evidence.speaker)
+        for sentence, other in ((claim, evidence), (evidence, claim)):
+            key = id(sentence)
+            if key not in self._rebuttals:
+                self._rebuttals[key] = self._facts.rebuttal(sentence.text)
+            found = self._rebuttals[key]
+            if self._facts.rebuts(found, other.speaker):
+                return found[0]
+        return None
 
     def state_ends(self, claim_index: int, evidence_index: int) -> str | None:
         return self._facts.state_ends(self.claims[claim_index].text, self.evidence[evidence_index].text)
