@@ -87,6 +87,7 @@ OTHER_EVENT = re.compile(
     r"\b(last year's|next year's|next season's|"
     r"(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
     r"(?<!until )(?<!since )(?<!by )last (?:summer|winter|spring|autumn)|"
+    r"(?<!at )(?<!the )last (?!updated\b)[a-z]+ed\b|"
     r"a year earlier|a year ago|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
     r"a previous|the previous|previously|an earlier|earlier this year|(?<!for )the last time|(?<!for the )last time|"
     r"(?<!for )the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
@@ -586,7 +587,8 @@ _SAID_ON = re.compile(r"\b(?:said|says|announced|confirmed|reported|stated|added
 #: A date as a bound: "by Monday evening", "until 3 March", "no later than June".
 _BOUND_BEFORE = re.compile(r"\b(?:by|until|till|before|no later than)\s+(?:at (?:the )?(?:least|earliest)\s+)?"
                            r"(?:the\s+)?(?:end of\s+|start of\s+)?"
-                           r"(?:early|late|mid-?)?\s*$", re.I)
+                           r"(?:early|late|mid-?)?\s*(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?$",
+                           re.I)
 
 
 def _bound(text: str, start: int) -> bool:
@@ -600,7 +602,9 @@ def _said_on(text: str, start: int) -> bool:
 #: A time given as a point of comparison, not as when the event happened: "the most since the third
 #: quarter of 2019", "18% fewer than in the same quarter of 2025".
 _REFERENCE_BEFORE = re.compile(r"\b(?:since|than|compared (?:with|to))(?:\s+(?:the|a|an|in|of|same|early|late|mid|"
-                               r"start|end|first|second|third|fourth|last|quarter|half|period|month|year|at))*\s*$",
+                               r"start|end|first|second|third|fourth|last|quarter|half|period|month|year|at))*\s*$"
+                               # "since taking office in 2024", "compared with 268 in 2021"
+                               r"|\b(?:since\s+\w+ing|compared (?:with|to))\s+[^,.;:]{0,30}?\s+in\s*$",
                                re.I)
 
 

@@ -221,6 +221,12 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
          None, None),
         ("The sale runs until 4 March.", "The sale closes on 2 March.", None, None),
         ("The road will stay shut until at least Friday.", "A lorry crashed on the road on Tuesday.", None, None),
+        ("Ballot papers will be posted no later than Monday 20 April.", "Polling goes ahead on 7 May.", None, None),
+        # a year given for a point of comparison, and the last time something was done
+        ("She has faced two votes since taking office in 2024.", "She survived a vote in October 2025.", None, None),
+        ("The home has 212 carers, compared with 268 in 2021.", "The home was rated good in 2024.", None, None),
+        ("The water company will ban hosepipes from 3 July.", "The company last imposed a ban from 1 August.",
+         "different-event", None),
         ("Entries must arrive by Monday.", "Entries must arrive by Thursday.", "conflict", "Monday vs Thursday"),
         # the noun a count counts is the last of a compound: "league games" are games
         ("She scored 14 goals in 30 league games.", "She scored 14 league goals in 30 appearances.", "agree", None),
