@@ -722,10 +722,20 @@ _SPEAKS_FOR = re.compile(r"^(?:an?|the|its|their)?\s*(?:[\w’'-]+\s+){0,2}?(?:s
                          r"head|owner|boss|manager)s?\s+(?:for|of|at)\s+(?P<org>.+)$", re.I)
 
 
+#: A speaker who speaks of its own affairs: "Keystone Pharma said its sales rose", "the unions
+#: said that their members ...". The sentence is about the speaker, so its name stays.
+_OWN = re.compile(r"\s*(?:said|says|reported|announced|confirmed|stated|added|told [\w ]{1,30}?)\s+"
+                  r"(?:[\w’'-]+,?\s+){0,3}?(?:that\s+)?(?:its|their)\s+[a-z]")
+
+
 def about(text: str, speaker: str | None) -> str:
     """``text`` without its reported speaker's name ("Ben Wallace said ..."): who speaks is not
-    what the sentence is about. The organisation a spokesperson speaks for stays."""
+    what the sentence is about. The organisation a spokesperson speaks for stays, and so does a
+    speaker who speaks of its own affairs ("Keystone Pharma said its sales rose")."""
     if not speaker:
+        return text
+    at = text.find(speaker)
+    if at >= 0 and _OWN.match(text, at + len(speaker)):
         return text
     match = _SPEAKS_FOR.match(speaker_name(speaker))
     return text.replace(speaker, f" {match.group('org')} " if match else " ")

@@ -548,13 +548,14 @@ def check(
         evidence_views = _embed_views(embedder, evidence_sentences, show_progress)
         exclude = same_sentence_mask(claim_sentences, evidence_sentences)
     pair_lists = [
-        candidate_pairs(c, e, top_k=top_k, min_similarity=min_similarity, exclude=exclude)
-        for c in claim_views
+        (view, candidate_pairs(c, e, top_k=top_k, min_similarity=min_similarity, exclude=exclude))
+        for view, c in enumerate(claim_views)
         for e in evidence_views
     ] if evidence_sentences else []
     by_words = lexical_pairs([s.text for s in claim_sentences], [s.text for s in evidence_sentences],
                              top_k=lexical_k, exclude=exclude)
     archive_info = None
+    archive_pairs = []
     if archive is not None:
         from nli_check.archive import archive_evidence
 
@@ -568,8 +569,7 @@ def check(
                 opened.close()
         evidence_sentences = evidence_sentences + found
         evidence_docs = evidence_docs + archive_docs
-        pair_lists.extend(archive_pairs)
-    pairs = _merge_views(pair_lists, top_k) if len(pair_lists) != 1 else pair_lists[0]
+    pairs = _merge_views(pair_lists, archive_pairs, top_k)
     pairs = _add_lexical(pairs, by_words, claim_views, evidence_views, min_similarity)
     # Each claim's own top-k pairs decide its verdict (in both directions where every
     # document is checked against every other); the findings list each pair once.
@@ -675,22 +675,37 @@ def _bare_disputes(sentences: Sequence[Sentence]) -> list[int]:
             and i > 0 and sentences[i - 1].source == s.source]
 
 
-def _merge_views(pair_lists: list[list[tuple[int, int, float]]], top_k: int) -> list[tuple[int, int, float]]:
-    """One list of pairs from several views: each pair's best similarity, top-k per claim."""
-    if len(pair_lists) == 1:
-        return pair_lists[0]
+def _merge_views(pair_lists: list[tuple[int, list[tuple[int, int, float]]]],
+                 archive_lists: list[list[tuple[int, int, float]]], top_k: int) -> list[tuple[int, int, float]]:
+    """One list of pairs from several views: each claim's top-k by its best view, and its top-k by
+    the whole sentences, each pair once with its best similarity, ordered by claim, then
+    similarity.
+
+    ``pair_lists`` holds ``(claim view, pairs)`` for each view of the claims against each view of
+    the evidence, the sentences against the sentences first; ``archive_lists`` an archive's pairs
+    for each view of the claims, which compete with the evidence's for that view's top-k. The
+    sentences' own top-k stay: "Kessler Foods will cut two thirds of the workforce, the company
+    confirmed" finds "the proposal would affect around 40% of the 600 roles" fifth by the whole
+    sentence, and would otherwise lose its place to sentences near the reported content alone.
+    """
+    if archive_lists:
+        lists = [_top_k(pairs + archive_lists[view], top_k) for view, pairs in pair_lists] or archive_lists
+    else:
+        lists = [pairs for _, pairs in pair_lists]
+    merged = _top_k([pair for pairs in lists for pair in pairs], top_k)
+    return merged if len(lists) == 1 else _top_k(merged + lists[0])
+
+
+def _top_k(pairs: list[tuple[int, int, float]], top_k: int | None = None) -> list[tuple[int, int, float]]:
+    """Each claim's ``top_k`` (default: all) most similar pairs, each pair once with its best
+    similarity, ordered by claim, then similarity."""
     best: dict[tuple[int, int], float] = {}
-    for pairs in pair_lists:
-        for i, j, sim in pairs:
-            if sim > best.get((i, j), -2.0):
-                best[(i, j)] = sim
+    for i, j, sim in pairs:
+        best[(i, j)] = max(sim, best.get((i, j), -2.0))
     by_claim: dict[int, list[tuple[int, int, float]]] = {}
     for (i, j), sim in best.items():
         by_claim.setdefault(i, []).append((i, j, sim))
-    merged = []
-    for i in sorted(by_claim):
-        merged.extend(sorted(by_claim[i], key=lambda p: (-p[2], p[1]))[:top_k])
-    return merged
+    return [p for i in sorted(by_claim) for p in sorted(by_claim[i], key=lambda p: (-p[2], p[1]))[:top_k]]
 
 
 def _add_lexical(pairs: list[tuple[int, int, float]], by_words: list[tuple[int, int]],

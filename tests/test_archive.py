@@ -238,7 +238,9 @@ def test_copies_of_a_sentence_count_once_in_a_claims_archive_evidence(built, tin
     result = check([draft], archive=built, model=tiny_model_dir, device="cpu", backend="torch", show="all",
                    threshold=0.0, min_similarity=0.0, top_k=3, lexical_k=0)
     texts = [f.evidence.text for f in result.findings]
-    assert len(texts) == 3 and len(set(texts)) == 3 and copied in texts
+    # The sentence's own top-3 and the top-3 by its best view (the sentence, or what the
+    # officials said): at most six, each once.
+    assert 3 <= len(texts) <= 6 and len(set(texts)) == len(texts) and copied in texts
 
 
 def test_python_check_with_archive(built, tiny_model_dir, tmp_path):

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from nli_check.facts import (
+    about,
     compare,
     denied,
     known_names,
@@ -454,3 +455,27 @@ def test_a_name_the_other_sentence_speaks_with_is_shared_ground():
     other = "Brindle Ltd said it had received no letter or warning from Harlow Patents about the patent."
     result = compare(claim, other, read(claim, speaker="Quillon"), read(other, speaker="Brindle Ltd"))
     assert result is not None and result.kind == "different-event"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "kept"),
+    [
+        ("Keystone Pharma said its sales rose 0.5 percent in the quarter.", "Keystone Pharma", True),
+        ("Harlow Rail said on Monday that its trains would run on time.", "Harlow Rail", True),
+        ("The unions said their members had voted to strike.", "The unions", True),
+        ("Ben Wallace said he had seen no evidence of a withdrawal.", "Ben Wallace", False),
+        ("Sonderwell said it had received no letter from Quillon.", "Sonderwell", False),
+    ],
+)
+def test_a_speaker_who_speaks_of_its_own_affairs_is_what_the_sentence_is_about(text, speaker, kept):
+    assert (speaker in about(text, speaker)) is kept
+
+
+def test_two_companies_reporting_their_own_figures_report_two_events():
+    claim = "Keystone Pharma said its sales rose 0.5 percent in the third quarter."
+    evidence = "Helix Foods said its sales rose 4 percent in the third quarter."
+    result = compare(claim, evidence, read(claim, speaker="Keystone Pharma"), read(evidence, speaker="Helix Foods"))
+    assert result is not None and result.kind == "different-event"
+    same = "Keystone Pharma said its sales rose 4 percent in the third quarter."
+    result = compare(claim, same, read(claim, speaker="Keystone Pharma"), read(same, speaker="Keystone Pharma"))
+    assert result is not None and result.kind == "conflict"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from conftest import DRAFT, SOURCE
@@ -46,7 +48,24 @@ def test_similarity_floor_and_top_k(tiny_model, embedder):
     assert wide.pairs_compared == 4
     assert len({(f.claim.index, f.evidence.index) for f in wide.findings}) == 4
     narrow = _all([DRAFT], [SOURCE], tiny_model, embedder, min_similarity=0.0, top_k=1)
-    assert narrow.pairs_compared == 2
+    # each claim: its top-1 by the whole sentence, and its top-1 by its best view where that differs
+    per_claim = Counter(f.claim.index for f in narrow.findings)
+    assert narrow.pairs_compared == sum(per_claim.values()) and set(per_claim.values()) <= {1, 2}
+    assert narrow.pairs_compared < wide.pairs_compared
+
+
+def test_a_sentence_keeps_its_own_top_k_when_another_view_ranks_other_evidence_higher():
+    from nli_check.pipeline import _merge_views
+
+    sentences = [(0, 0, 0.9), (0, 1, 0.5)]  # claim 0's top-2 by the whole sentences
+    contents = [(0, 2, 0.95), (0, 3, 0.92)]  # by what the claim reports: other evidence
+    assert _merge_views([(0, sentences), (1, contents)], [], top_k=2) == [
+        (0, 2, 0.95), (0, 3, 0.92), (0, 0, 0.9), (0, 1, 0.5)]
+    # one pair in two views is listed once, with its best similarity; one view is its own top-k
+    assert _merge_views([(0, [(0, 0, 0.4)]), (1, [(0, 0, 0.7)])], [], top_k=2) == [(0, 0, 0.7)]
+    assert _merge_views([(0, sentences)], [], top_k=2) == sentences
+    # an archive's pairs compete with the evidence's for each view's top-k
+    assert _merge_views([(0, sentences)], [[(0, 7, 0.8)]], top_k=2) == [(0, 0, 0.9), (0, 7, 0.8)]
 
 
 def test_sentences_that_share_rare_words_are_paired_too(tiny_model, embedder):
