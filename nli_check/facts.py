@@ -82,13 +82,15 @@ PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a fur
                           r"additional|so far|latest|remaining|still|largest|biggest|smallest|for each|for every|"
                           r"towards?)\b",
                           re.I)
-#: Words with which news copy brings in another event than the one it reports.
+#: Words with which news copy brings in another event than the one it reports. "Separately,"
+#: opens another story; "not inspected separately" is how one thing was done.
 OTHER_EVENT = re.compile(
     r"\b(last year's|next year's|next season's|"
     r"(?<!than )(?<!on )(?<!with )(?<!period )(?<!since )last year\b(?! alone)|last season|"
     r"(?<!until )(?<!since )(?<!by )last (?:summer|winter|spring|autumn)|"
     r"(?<!at )(?<!the )last (?!updated\b)[a-z]+ed\b|"
-    r"a year earlier|a year ago|the year before|in a separate \w+|separately|neighbouring|rival|the reverse fixture|"
+    r"a year earlier|a year ago|the year before|in a separate \w+|separately(?=\s*,)|neighbouring|rival|"
+    r"the reverse fixture|"
     r"a previous|the previous|previously|an earlier|earlier this year|(?<!for )the last time|(?<!for the )last time|"
     r"(?<!for )the last (?!\d|few|several|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\w+ )?"
     r"(?:rise|increase|cut|fall|election|vote|race|match|game|meeting|time|season|strike|truce|ceasefire)|"

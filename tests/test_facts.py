@@ -479,3 +479,13 @@ def test_two_companies_reporting_their_own_figures_report_two_events():
     same = "Keystone Pharma said its sales rose 4 percent in the third quarter."
     result = compare(claim, same, read(claim, speaker="Keystone Pharma"), read(same, speaker="Keystone Pharma"))
     assert result is not None and result.kind == "conflict"
+
+
+def test_separately_opens_another_story_only_as_the_sentence_s_opening_word():
+    assessed = "The school's sixth form was also inspected and rated outstanding."
+    manner = "The sixth form provision was not inspected separately on this occasion."
+    assert read(manner).other_event is None
+    result = compare(assessed, manner)
+    assert result is None or result.kind != "different-event"
+    story = "Separately, the council confirmed that the Hillcrest allotments will close next year."
+    assert read(story).other_event is not None
