@@ -693,7 +693,7 @@ def _merge_views(pair_lists: list[tuple[int, list[tuple[int, int, float]]]],
     else:
         lists = [pairs for _, pairs in pair_lists]
     merged = _top_k([pair for pairs in lists for pair in pairs], top_k)
-    return merged if len(lists) == 1 else _top_k(merged + lists[0])
+    return merged if len(lists) <= 1 else _top_k(merged + lists[0])
 
 
 def _top_k(pairs: list[tuple[int, int, float]], top_k: int | None = None) -> list[tuple[int, int, float]]:

@@ -64,6 +64,7 @@ def test_a_sentence_keeps_its_own_top_k_when_another_view_ranks_other_evidence_h
     # one pair in two views is listed once, with its best similarity; one view is its own top-k
     assert _merge_views([(0, [(0, 0, 0.4)]), (1, [(0, 0, 0.7)])], [], top_k=2) == [(0, 0, 0.7)]
     assert _merge_views([(0, sentences)], [], top_k=2) == sentences
+    assert _merge_views([], [], top_k=2) == []  # no evidence sentences
     # an archive's pairs compete with the evidence's for each view's top-k
     assert _merge_views([(0, sentences)], [[(0, 7, 0.8)]], top_k=2) == [(0, 0, 0.9), (0, 7, 0.8)]
 
