@@ -177,6 +177,11 @@ CONTRADICTION_MIN_SIMILARITY = 0.45
 #: :data:`FACT_CONFIDENCE`. 0.65 on the held-out training cases: 0.55 added two false findings
 #: and no real one.
 OPPOSITE_MIN_SIMILARITY = 0.65
+#: Opposite outcomes at :data:`OPPOSITE_MIN_SIMILARITY` count when the model only leans to a
+#: contradiction: not its top label, but at least this probable and more probable than
+#: entailment. On the findings benchmark's dev cases this changes nothing; on the held-out
+#: training cases it adds 1 real and 1 false finding, on the first 160 training cases nothing.
+OPPOSITE_LEAN = 0.3
 #: A dispute still needs this much in common: "the alliance saw no signs of de-escalation" denies
 #: the withdrawal that "markets rose on news of the withdrawal" mentions, but says nothing of the
 #: markets (0.23 apart with the default embedder), while "Wallace saw no evidence of withdrawal"
@@ -225,7 +230,8 @@ def classify_pairs(
       safe on Monday" / "found alive on Tuesday 10 November") or of sentences that share two
       names, down to :data:`DATES_NAMED_MIN_SIMILARITY` (years apart count only as figures
       do): a contradiction, with confidence at least :data:`FACT_CONFIDENCE`;
-    - with no figures or dates to compare, a contradiction the model calls between sentences at
+    - with no figures or dates to compare, a contradiction the model calls, or only leans to
+      (at least :data:`OPPOSITE_LEAN` and more probable than entailment), between sentences at
       least :data:`OPPOSITE_MIN_SIMILARITY` similar that state opposite outcomes ("rose" /
       "fell"), or where one denies what the other asserts ("has no plans to close" / "will
       close"): confidence at least :data:`FACT_CONFIDENCE`;
@@ -306,6 +312,14 @@ def classify_pairs(
             opposed = facts.opposed(claim_index, evidence_index)
             if opposed:
                 reason, confidence = opposed, max(confidence, FACT_CONFIDENCE)
+        elif (label != CONTRADICTION and not both_deny and similarity >= OPPOSITE_MIN_SIMILARITY
+              and c_probs[c_col] >= OPPOSITE_LEAN and c_probs[c_col] > c_probs[e_col]
+              and (opposed := facts.opposed(claim_index, evidence_index))
+              and not facts.state_ends(claim_index, evidence_index)):
+            # Opposite outcomes the model leans to without calling them: contradiction is
+            # more probable than support ("reported a record profit" / "reported a loss").
+            label, view, row = CONTRADICTION, c_view, c_probs
+            reason, confidence = opposed, max(float(row[c_col]), FACT_CONFIDENCE)
         if label != CONTRADICTION and not both_deny and similarity >= DISPUTE_MIN_SIMILARITY:
             # "rejected the councillor's account" against what the councillor said: the party
             # named is the other's speaker, so they speak of one matter, whatever names differ

@@ -322,3 +322,27 @@ def test_opposite_outcomes_make_the_models_contradiction_a_confident_one(scripte
     assert unlike.confidence == pytest.approx(0.45)
     [undecided] = classify_pairs(scripted_model([]), [a], [b], [(0, 0, 0.9)])
     assert undecided.label == "neutral"
+
+
+def test_opposite_outcomes_the_model_only_leans_to_are_a_contradiction(scripted_model):
+    """Opposite outcomes ("a record profit" / "a loss") where neutral is the model's top label
+    but contradiction is at least OPPOSITE_LEAN and more probable than entailment: a
+    contradiction at FACT_CONFIDENCE. Not when entailment is as probable, nor below the lean."""
+    from nli_check.pipeline import FACT_CONFIDENCE, OPPOSITE_LEAN, OPPOSITE_MIN_SIMILARITY
+
+    first = "Keystone Pharma reported a record profit for the last quarter."
+    second = "Keystone Pharma reported a loss for the last quarter, its first in a decade."
+    [a] = segment(Document("a.txt", first))
+    [b] = segment(Document("b.txt", second))
+
+    def classified(c: float, e: float, similarity: float = OPPOSITE_MIN_SIMILARITY):
+        rules = [(first, second, probs(c, e)), (second, first, probs(c, e))]
+        [finding] = classify_pairs(scripted_model(rules), [a], [b], [(0, 0, similarity)])
+        return finding
+
+    leaning = classified(0.41, 0.13)
+    assert (leaning.label, leaning.confidence, leaning.reason) == ("contradiction", FACT_CONFIDENCE,
+                                                                   "'profit' vs 'loss'")
+    assert classified(0.3, 0.3).label == "neutral"
+    assert classified(OPPOSITE_LEAN - 0.05, 0.1).label == "neutral"
+    assert classified(0.41, 0.13, OPPOSITE_MIN_SIMILARITY - 0.05).label == "neutral"
