@@ -78,7 +78,7 @@ HEDGES = {
 #: Periods of a rate, as factors to a year: "£1.65 a week" is £85.80 a year.
 PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
 #: Words that mark a figure as a part of a larger one ("in Stonebridge alone, 9,500").
-PART_MARKERS = re.compile(r"\b(alone|of whom|of which|including|among them|a further|another|(?<!in )extra|"
+PART_MARKERS = re.compile(r"\b(alone|of whom|of which|of (?:those|these)(?=,)|including|among them|a further|another|(?<!in )extra|"
                           r"additional|so far|latest|remaining|still|largest|biggest|smallest|for each|for every|"
                           r"towards?)\b",
                           re.I)
@@ -132,7 +132,7 @@ SEVERAL = {"several": (2, 9), "a few": (2, 5), "a couple of": (2, 3), "many": (2
 _SEVERAL_SCALES = {"hundred": 100.0, **SCALES}
 _SEVERAL = re.compile(r"\b(?P<v>several|a few|a couple of|many) (?P<scale>hundred|thousand|million|billion)s?\b"
                       r"(?:\s+of)?(?P<after>(?:\s+[A-Za-z][A-Za-z'’-]*){0,3})", re.I)
-_ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in|out of) (?!(?:19|20)\d\d\b)(?P<b>{_NUM})\b", re.I)
+_ONE_IN = re.compile(rf"\b(?P<a>{_NUM}) (?:in(?: every)?|out of) (?!(?:19|20)\d\d\b)(?P<b>{_NUM})\b", re.I)
 _ID = re.compile(r"\b(?P<word>day|week|round|stage|leg|game|match|race|flight|route|room|page|chapter|section|"
                  r"phase|term|series|season|episode|number|no\.?|platform|gate|ward|zone|block|level|grade|"
                  r"article|clause|version|model|junction|exit|bus|train|line|reactor|unit|terminal|runway|pier|berth|"
@@ -390,7 +390,7 @@ def _per(words: list[str]) -> str | None:
     for i, word in enumerate(words[:-1]):
         if word.lower() in {"a", "an", "per", "each", "every"}:
             period = _singular(words[i + 1])
-            if period in PER:
+            if period in PER or period == "hour":
                 return period
     return None
 
@@ -533,7 +533,7 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
     measure = None if currency or pct else _measure(after)
     # A rate: "£1.65 a week", "260 lorry loads a day", as a yearly figure.
     period = _per(after) if currency or not (pct or measure) else None
-    if period:
+    if period in PER:
         value, low, high = value * PER[period], low * PER[period], high * PER[period]
     if currency == "GBP/100":
         value, low, high, currency = value / 100, low / 100, high / 100, "GBP"
@@ -544,7 +544,8 @@ def _quantity(match: re.Match, text: str) -> tuple[int, Quantity | None]:
         value, low, high = value * size, low * size, high * size
         unit, word, noun = dimension, after[used - 1], None
     else:
-        unit = (currency or ("%" if pct else "count")) + ("/year" if period else "")
+        # An hourly rate ("£1.20 an hour") is kept apart: hours worked a year are not known.
+        unit = (currency or ("%" if pct else "count")) + ("/hour" if period == "hour" else "/year" if period else "")
         word, noun = (None, None) if currency else _noun(after)
     start = match.start()
     if hedge:
@@ -610,6 +611,10 @@ _REFERENCE_BEFORE = re.compile(r"\b(?:since|than|compared (?:with|to))(?:\s+(?:t
                                re.I)
 
 
+#: A bare year after "on" is a baseline: "up by a quarter on 2024", "an increase of 2.8 billion on 2026".
+_ON_YEAR = re.compile(r"\bon\s+$", re.I)
+
+
 def _reference(text: str, start: int) -> bool:
     return bool(_REFERENCE_BEFORE.search(text[max(0, start - 40):start]))
 
@@ -660,7 +665,7 @@ def whens(text: str) -> list[When]:
         found.append(When("quarter", (QUARTERS[q],), match.group(0)))
     for match in _YEAR.finditer(_DATE.sub(lambda m: m.group(0) if not (m.group("y1") or m.group("y2"))
                                           else " " * len(m.group(0)), text)):
-        if _reference(text, match.start()):
+        if _reference(text, match.start()) or _ON_YEAR.search(text[max(0, match.start() - 10):match.start()]):
             continue
         found.append(When("year", (int(match.group("y")),), match.group("y")))
     for match in _ID.finditer(text):

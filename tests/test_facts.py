@@ -256,6 +256,23 @@ def test_names_skip_sentence_starts_unless_known_and_leave_out_the_speaker():
         # a record over a span: "the smallest rise for three years" dates no event
         ("Prices fell 2%, the first fall in 18 months.", "The fall followed six months of rises.", None, None),
         ("The works took three years.", "The works took 12 months.", "conflict", None),
+        # "one in every twenty" is a share; "Of those, ..." a part of the figure before it
+        ("Three in every hundred crimes came through a front desk.", "Only 3% of crimes came through a front desk.",
+         "agree", None),
+        ("About 12% of the money went to fraudulent claims.", "One in every twenty crowns went to fraudulent claims.",
+         "conflict", None),
+        ("The watchdog said 1,240 journeys had been late or had not happened.", "Of those, 1,060 journeys did not "
+         "happen.", None, None),
+        ("The watchdog said 1,240 journeys had been late.", "The total cost of these 1,060 journeys was high.",
+         "conflict", None),
+        # an hourly rate is not a yearly total
+        ("The rise, worth £1.20 an hour, will cost the council about £4.8m a year.",
+         "The increase will cost an estimated £4.8m in a full year.", None, None),
+        ("Carers will be paid £13.50 an hour.", "Carers will be paid £12.30 per hour.", "conflict", None),
+        # a year after "on" is a baseline: "up by a quarter on 2024"
+        ("Theft cost insurers £3.2 million last year, up by a quarter on 2024.",
+         "Claims reached £3.2m in 2025, 25% more than in 2024.", "agree", None),
+        ("The plant opened in 2024.", "The plant opened in 2025.", "conflict", "2024 vs 2025"),
     ],
 )
 def test_compare(claim, evidence, kind, reason):
