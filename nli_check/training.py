@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from nli_check.data import LabelledPairs
+from nli_check.data import LabelledPairs, file_sha256
 from nli_check.errors import NLICheckError
 from nli_check.labels import (
     CONTRADICTION,
@@ -969,3 +969,58 @@ _read_spec = read_spec
 __all__ = ["TrainConfig", "DataSpec", "TrainingRun", "train", "prepare_data", "apply_overrides", "load_config_file",
            "build_model", "build_optimizer", "encode", "plan_epochs", "make_batch", "train_step", "score_dev_sets",
            "CONTRADICTION", "ENTAILMENT", "NEUTRAL", "NOT_ENTAILMENT"]
+
+
+def average_models(sources: list[str | Path], output: str | Path, *, dtype: str = "float16") -> dict:
+    """Average the weights of NLI models fine-tuned from one start ("model soup") into ``output``.
+
+    Every source must be a local model directory with the same architecture, parameter names
+    and labels (``id2label``): two runs of one recipe on different data, say. The tokenizer
+    and config are the first source's. Beside the weights, ``average.json`` records the sources
+    (their weights' SHA-256 and their ``training_record.json`` where there is one). Returns that
+    record."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    if len(sources) < 2:
+        raise NLICheckError("give two or more model directories to average")
+    if dtype not in {"float32", "float16", "bfloat16"}:
+        raise NLICheckError(f"dtype must be float32, float16 or bfloat16, got {dtype!r}")
+    for source in sources:
+        if not (Path(source) / "config.json").is_file():
+            raise NLICheckError(f"no model at {str(source)!r}: give a model directory (config.json and "
+                                "safetensors weights)")
+    models, record = [], []
+    for source in sources:
+        path = Path(source)
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True,
+                                                                       use_safetensors=True, dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            raise NLICheckError(f"cannot load {str(path)!r} as an NLI model: give a local model directory "
+                                "with safetensors weights") from exc
+        models.append(model)
+        weights = sorted(path.glob("*.safetensors"))
+        entry = {"path": str(path), "sha256": {w.name: file_sha256(w) for w in weights}}
+        trained = path / "training_record.json"
+        if trained.exists():
+            entry["training_record"] = json.loads(trained.read_text(encoding="utf-8"))
+        record.append(entry)
+    first = models[0]
+    labels = first.config.id2label
+    names = list(first.state_dict())
+    for path, model in zip(sources[1:], models[1:]):
+        if model.config.id2label != labels or list(model.state_dict()) != names or any(
+                model.state_dict()[n].shape != first.state_dict()[n].shape for n in names):
+            raise NLICheckError(f"{str(path)!r} is not the same kind of model as {str(sources[0])!r} "
+                                "(architecture, parameters or labels differ): only runs from one start can be averaged")
+    states = [model.state_dict() for model in models]
+    averaged = {name: sum(state[name] for state in states) / len(states) if states[0][name].is_floating_point()
+                else states[0][name] for name in names}
+    first.load_state_dict(averaged)
+    tokenizer = AutoTokenizer.from_pretrained(sources[0], local_files_only=True)
+    output = Path(output)
+    _save_model(first, tokenizer, output, dtype)
+    summary = {"method": "mean of the weights", "dtype": dtype, "sources": record}
+    _write_json(output / "average.json", summary)
+    return summary
