@@ -179,8 +179,9 @@ CONTRADICTION_MIN_SIMILARITY = 0.45
 OPPOSITE_MIN_SIMILARITY = 0.65
 #: Opposite outcomes at :data:`OPPOSITE_MIN_SIMILARITY` count when the model only leans to a
 #: contradiction: not its top label, but at least this probable and more probable than
-#: entailment. On the findings benchmark's dev cases this changes nothing; on the held-out
-#: training cases it adds 1 real and 1 false finding, on the first 160 training cases nothing.
+#: entailment. On the findings benchmark's dev cases this changes nothing; on the training cases
+#: `ri`-`rp` it adds 1 real and 1 false finding, on `rq`-`rx` 2 real and 1 false, on the first
+#: 160 nothing.
 OPPOSITE_LEAN = 0.3
 #: A dispute still needs this much in common: "the alliance saw no signs of de-escalation" denies
 #: the withdrawal that "markets rose on news of the withdrawal" mentions, but says nothing of the
