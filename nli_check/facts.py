@@ -78,9 +78,9 @@ HEDGES = {
 #: Periods of a rate, as factors to a year: "£1.65 a week" is £85.80 a year.
 PER = {"day": 365.0, "week": 52.0, "month": 12.0, "year": 1.0, "annum": 1.0}
 #: Words that mark a figure as a part of a larger one ("in Stonebridge alone, 9,500").
-PART_MARKERS = re.compile(r"\b(alone|of whom|of which|of (?:those|these)(?=,)|including|among them|a further|another|(?<!in )extra|"
-                          r"additional|so far|latest|remaining|still|largest|biggest|smallest|for each|for every|"
-                          r"towards?)\b",
+PART_MARKERS = re.compile(r"\b(alone|of whom|of which|of (?:those|these)(?=,)|including|among them|a further|another|"
+                          r"(?<!in )extra|additional|so far|latest|remaining|still|largest|biggest|smallest|for each|"
+                          r"for every|towards?)\b",
                           re.I)
 #: Words with which news copy brings in another event than the one it reports. "Separately,"
 #: opens another story; "not inspected separately" is how one thing was done.
