@@ -161,7 +161,7 @@ DATES_NAMED_MIN_SIMILARITY = 0.4
 #: The confidence of a contradiction found by comparing figures or dates, or by opposite outcomes
 #: or a denial, when the model's is lower: high enough to be reported at the default threshold.
 #: Not a measured probability: of the findings it lifts, 5 of 7 were real on the findings
-#: benchmark's dev cases and 34 of 47 on its held-out training cases.
+#: benchmark's dev cases and 38 of 47 on its held-out training cases.
 FACT_CONFIDENCE = 0.75
 #: The model's contradictions between sentences less similar than this are neutral, unless one
 #: denies what the other asserts: then the floor is :data:`DISPUTE_MIN_SIMILARITY`, as embedders
