@@ -254,6 +254,19 @@ def test_shipped_model_reports_the_seed_contradiction(shipped_model_dir, embedde
 
 
 @pytest.mark.slow
+def test_the_demo_reports_no_false_contradiction(shipped_model_dir, embedder):
+    """In the README's demo only the defence secretary disputes the withdrawal; Moscow's own
+    account ("some units were returning to their bases") agrees with the draft and must not be
+    reported at the default threshold."""
+    result = check(["seeds/draft.txt"], ["seeds/sources"], model=shipped_model_dir, embedder=embedder,
+                   device="cpu")
+    assert result.contradictions
+    for finding in result.contradictions:
+        assert finding.evidence.speaker and "Wallace" in finding.evidence.speaker, (finding.claim.text,
+                                                                                    finding.evidence.text)
+
+
+@pytest.mark.slow
 def test_shipped_model_on_the_seed_article_against_itself(shipped_model_dir, embedder, seed_article):
     """Moscow's stated withdrawal against the defence secretary's "no evidence of withdrawal" is
     reported as a contradiction with confidence >= 0.7, and the report stays short (<= 8 pairs)."""
