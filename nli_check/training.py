@@ -966,10 +966,6 @@ def train(config: TrainConfig, *, resume: bool = False, show_progress: bool = Fa
 
 _read_spec = read_spec
 
-__all__ = ["TrainConfig", "DataSpec", "TrainingRun", "train", "prepare_data", "apply_overrides", "load_config_file",
-           "build_model", "build_optimizer", "encode", "plan_epochs", "make_batch", "train_step", "score_dev_sets",
-           "CONTRADICTION", "ENTAILMENT", "NEUTRAL", "NOT_ENTAILMENT"]
-
 
 def average_models(sources: list[str | Path], output: str | Path, *, dtype: str = "float16") -> dict:
     """Average the weights of NLI models fine-tuned from one start ("model soup") into ``output``.
@@ -1006,21 +1002,24 @@ def average_models(sources: list[str | Path], output: str | Path, *, dtype: str 
         if trained.exists():
             entry["training_record"] = json.loads(trained.read_text(encoding="utf-8"))
         record.append(entry)
-    first = models[0]
-    labels = first.config.id2label
-    names = list(first.state_dict())
-    for path, model in zip(sources[1:], models[1:]):
-        if model.config.id2label != labels or list(model.state_dict()) != names or any(
-                model.state_dict()[n].shape != first.state_dict()[n].shape for n in names):
+    first, states = models[0], [model.state_dict() for model in models]
+    shapes = {name: tensor.shape for name, tensor in states[0].items()}
+    for path, model, state in zip(sources[1:], models[1:], states[1:]):
+        if model.config.id2label != first.config.id2label or {n: t.shape for n, t in state.items()} != shapes:
             raise NLICheckError(f"{str(path)!r} is not the same kind of model as {str(sources[0])!r} "
                                 "(architecture, parameters or labels differ): only runs from one start can be averaged")
-    states = [model.state_dict() for model in models]
-    averaged = {name: sum(state[name] for state in states) / len(states) if states[0][name].is_floating_point()
-                else states[0][name] for name in names}
-    first.load_state_dict(averaged)
+    first.load_state_dict({name: sum(state[name] for state in states) / len(states)
+                           if tensor.is_floating_point() else tensor for name, tensor in states[0].items()})
     tokenizer = AutoTokenizer.from_pretrained(sources[0], local_files_only=True)
     output = Path(output)
     _save_model(first, tokenizer, output, dtype)
     summary = {"method": "mean of the weights", "dtype": dtype, "sources": record}
     _write_json(output / "average.json", summary)
     return summary
+
+
+__all__ = ["TrainConfig", "DataSpec", "TrainingRun", "train", "prepare_data", "apply_overrides", "load_config_file",
+           "build_model", "build_optimizer", "encode", "plan_epochs", "make_batch", "train_step", "score_dev_sets",
+           "average_models",
+           "CONTRADICTION", "ENTAILMENT", "NEUTRAL", "NOT_ENTAILMENT"]
+

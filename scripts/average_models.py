@@ -1,8 +1,10 @@
 """Average the weights of NLI models fine-tuned from one start ("model soup").
 
-The shipped NLI model is the mean of two runs of its cases stage (see its model card):
+Two runs of one recipe (on other data, or with another seed) averaged weight by weight; calibrate
+the result like any model (the model card's "What was tried" has one such soup, measured):
 
-    python scripts/average_models.py runs/nli-cases-a runs/nli-cases-b -o models/nli-minilm-l6
+    python scripts/average_models.py runs/nli-cases-a runs/nli-cases-b -o runs/soup
+    nli-check calibrate runs/soup --config models/nli-minilm-l6-cases.toml --data-dir ../shared/nli-data
 """
 
 from __future__ import annotations
