@@ -22,6 +22,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +228,7 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "sets": [{"name": n, "path": p.name, "holdout": h} for n, p, h in sets],
         "queries": len(bench.queries),
+        "queries_by_set": dict(sorted(Counter(f"{q.dataset} {q.label}" for q in bench.queries).items())),
         "defaults": defaults,
         "embedders": [],
     }
@@ -242,6 +244,9 @@ def main() -> None:
                             "entailment %.3f, %.1f candidates/sentence", size, command, d["top_k"], d["lexical_k"],
                             d["min_similarity"], d["contradiction_recall"], d["entailment_recall"],
                             d["candidates_per_sentence"])
+                by_set = ", ".join(f"{set_name} {r['contradiction']:.3f} / {r['entailment']:.3f}"
+                                   for set_name, r in d["by_set"].items())
+                logger.info("    by set (contradiction / entailment): %s", by_set)
         logger.info("  %.1f sentences/s, loaded in %.2f s", run["sentences_per_second"], run["load_seconds"])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
